@@ -1,0 +1,597 @@
+/* xsan-attrs.c
+ * One table row per attribute tag, and the walker that decodes a body or a
+ * group with it. Registration builds the header fields from the same rows,
+ * so adding a tag is one row here (and one line in the spec).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "xsan-attrs.h"
+
+#include <epan/expert.h>
+#include <epan/to_str.h>
+#include <epan/strutil.h>
+#include <wsutil/pint.h>
+
+typedef enum {
+    XSAN_T_U8, XSAN_T_U16, XSAN_T_U32, XSAN_T_U64, XSAN_T_BOOL, XSAN_T_STRING,
+    XSAN_T_BYTES16, XSAN_T_IPV4, XSAN_T_IPV6, XSAN_T_TIME, XSAN_T_GROUP
+} xsan_type_t;
+
+typedef struct xsan_attr_def {
+    guint16      tag;
+    xsan_type_t  type;
+    const char  *name;      /* the spec's name, used in labels */
+    const char  *label;     /* field name shown in the tree */
+    const char  *abbrev;    /* display filter field */
+    int          display;   /* BASE_* for integers */
+    const void  *strings;   /* VALS() for enumerations */
+    int * const *bits;      /* bit fields of a mask */
+    const char  *blurb;     /* field description */
+    int          hf;
+    gint         ett;       /* groups and masks */
+} xsan_attr_def_t;
+
+/* Bits of the three masks. */
+static int hf_cap_dlc = -1, hf_cap_tokens_v2 = -1, hf_cap_large_dirs = -1, hf_cap_ipv6 = -1;
+static int hf_mount_read_only = -1, hf_mount_dlc_client = -1, hf_mount_force = -1;
+static int hf_mask_mode = -1, hf_mask_uid = -1, hf_mask_gid = -1, hf_mask_size = -1,
+           hf_mask_mtime = -1, hf_mask_atime = -1;
+
+static int * const capabilities_bits[] = {
+    &hf_cap_dlc, &hf_cap_tokens_v2, &hf_cap_large_dirs, &hf_cap_ipv6, NULL };
+static int * const mount_flags_bits[] = {
+    &hf_mount_read_only, &hf_mount_dlc_client, &hf_mount_force, NULL };
+static int * const attr_mask_bits[] = {
+    &hf_mask_mode, &hf_mask_uid, &hf_mask_gid, &hf_mask_size, &hf_mask_mtime, &hf_mask_atime, NULL };
+
+#define U(type, tag, name, label, abbrev, display, strings, bits, blurb) \
+    { tag, type, name, label, abbrev, display, strings, bits, blurb, -1, -1 }
+#define N(type, tag, name, label, abbrev, blurb) \
+    U(type, tag, name, label, abbrev, BASE_NONE, NULL, NULL, blurb)
+#define D(type, tag, name, label, abbrev, blurb) \
+    U(type, tag, name, label, abbrev, BASE_DEC, NULL, NULL, blurb)
+#define E(type, tag, name, label, abbrev, vals, blurb) \
+    U(type, tag, name, label, abbrev, BASE_DEC, VALS(vals), NULL, blurb)
+#define M(tag, name, label, abbrev, bits, blurb) \
+    U(XSAN_T_U32, tag, name, label, abbrev, BASE_HEX, NULL, bits, blurb)
+
+/* Sorted by tag without the group bit: lookups are a binary search. */
+static xsan_attr_def_t attr_table[] = {
+    E(XSAN_T_U32, XSAN_TAG_STATUS, "STATUS", "Status", "xsan.status", xsan_status_vals,
+      "Result of a request; first attribute of every response"),
+    N(XSAN_T_STRING, XSAN_TAG_ERROR_TEXT, "ERROR_TEXT", "Error text", "xsan.error_text",
+      "Human-readable reason in error responses and GOODBYE"),
+    N(XSAN_T_BYTES16, XSAN_TAG_CLIENT_ID, "CLIENT_ID", "Client ID", "xsan.client_id",
+      "UUID of the client (HELLO)"),
+    N(XSAN_T_STRING, XSAN_TAG_HOSTNAME, "HOSTNAME", "Hostname", "xsan.hostname",
+      "Host name of the sender (HELLO, HEARTBEAT)"),
+    N(XSAN_T_STRING, XSAN_TAG_CLIENT_VERSION, "CLIENT_VERSION", "Client version", "xsan.client_version",
+      "Software version of the client (HELLO)"),
+    M(XSAN_TAG_CAPABILITIES, "CAPABILITIES", "Capabilities", "xsan.capabilities", capabilities_bits,
+      "Features the sender supports (HELLO)"),
+    N(XSAN_T_STRING, XSAN_TAG_VOLUME, "VOLUME", "Volume", "xsan.volume",
+      "Volume (file system) name"),
+    N(XSAN_T_BYTES16, XSAN_TAG_VOLUME_UUID, "VOLUME_UUID", "Volume UUID", "xsan.volume_uuid",
+      "UUID of the mounted volume (MOUNT response)"),
+    M(XSAN_TAG_MOUNT_FLAGS, "MOUNT_FLAGS", "Mount flags", "xsan.mount_flags", mount_flags_bits,
+      "How the client mounts the volume (MOUNT)"),
+    D(XSAN_T_U32, XSAN_TAG_BLOCK_SIZE, "BLOCK_SIZE", "Block size", "xsan.block_size",
+      "File system block size in bytes (MOUNT response)"),
+    D(XSAN_T_U16, XSAN_TAG_STRIPE_GROUPS, "STRIPE_GROUPS", "Stripe groups", "xsan.stripe_groups",
+      "Number of stripe groups of the volume (MOUNT response)"),
+    D(XSAN_T_U64, XSAN_TAG_ROOT_INODE, "ROOT_INODE", "Root inode", "xsan.root_inode",
+      "Inode of the volume's root directory (MOUNT response)"),
+    D(XSAN_T_U32, XSAN_TAG_LEASE_SECS, "LEASE_SECS", "Lease (s)", "xsan.lease_secs",
+      "Keepalive interval and token lease in seconds (HELLO response)"),
+    D(XSAN_T_U64, XSAN_TAG_INODE, "INODE", "Inode", "xsan.inode",
+      "Inode number the operation is about"),
+    D(XSAN_T_U64, XSAN_TAG_PARENT_INODE, "PARENT_INODE", "Parent inode", "xsan.parent_inode",
+      "Inode of the directory holding the name"),
+    N(XSAN_T_STRING, XSAN_TAG_NAME, "NAME", "Name", "xsan.name",
+      "File name, or a counter's name inside COUNTER"),
+    D(XSAN_T_U64, XSAN_TAG_NEW_PARENT_INODE, "NEW_PARENT_INODE", "New parent inode", "xsan.new_parent_inode",
+      "Directory the entry moves to (RENAME)"),
+    N(XSAN_T_STRING, XSAN_TAG_NEW_NAME, "NEW_NAME", "New name", "xsan.new_name",
+      "Name the entry gets (RENAME)"),
+    E(XSAN_T_U8, XSAN_TAG_FILE_TYPE, "FILE_TYPE", "File type", "xsan.file_type", xsan_file_type_vals,
+      "Kind of file system object"),
+    U(XSAN_T_U32, XSAN_TAG_MODE, "MODE", "Mode", "xsan.mode", BASE_OCT, NULL, NULL,
+      "Permission bits, in octal"),
+    D(XSAN_T_U32, XSAN_TAG_UID, "UID", "UID", "xsan.uid", "Owner user id"),
+    D(XSAN_T_U32, XSAN_TAG_GID, "GID", "GID", "xsan.gid", "Owner group id"),
+    D(XSAN_T_U64, XSAN_TAG_SIZE, "SIZE", "Size", "xsan.size", "File size in bytes"),
+    D(XSAN_T_U32, XSAN_TAG_NLINK, "NLINK", "Links", "xsan.nlink", "Number of hard links"),
+    N(XSAN_T_TIME, XSAN_TAG_MTIME, "MTIME", "Modification time", "xsan.mtime",
+      "Last modification of the data"),
+    N(XSAN_T_TIME, XSAN_TAG_ATIME, "ATIME", "Access time", "xsan.atime", "Last access"),
+    N(XSAN_T_TIME, XSAN_TAG_CTIME, "CTIME", "Change time", "xsan.ctime",
+      "Last change of the attributes"),
+    M(XSAN_TAG_ATTR_MASK, "ATTR_MASK", "Attribute mask", "xsan.attr_mask", attr_mask_bits,
+      "Which attributes a SETATTR changes"),
+    U(XSAN_T_U64, XSAN_TAG_COOKIE, "COOKIE", "Cookie", "xsan.cookie", BASE_HEX, NULL, NULL,
+      "READDIR cursor: where the next listing continues"),
+    D(XSAN_T_U32, XSAN_TAG_COUNT, "COUNT", "Count", "xsan.count",
+      "Most directory entries wanted (READDIR)"),
+    N(XSAN_T_BOOL, XSAN_TAG_EOF, "EOF", "End of directory", "xsan.eof",
+      "The listing is complete (READDIR response)"),
+    N(XSAN_T_GROUP, XSAN_TAG_DIRENT, "DIRENT", "Directory entry", "xsan.dirent",
+      "One directory entry: INODE, NAME, FILE_TYPE (READDIR response)"),
+    D(XSAN_T_U64, XSAN_TAG_OFFSET, "OFFSET", "Offset", "xsan.offset", "File byte offset"),
+    D(XSAN_T_U64, XSAN_TAG_LENGTH, "LENGTH", "Length", "xsan.length", "Byte length"),
+    D(XSAN_T_U16, XSAN_TAG_SG_HINT, "SG_HINT", "Stripe group hint", "xsan.sg_hint",
+      "Preferred stripe group (ALLOCATE)"),
+    N(XSAN_T_GROUP, XSAN_TAG_EXTENT, "EXTENT", "Extent", "xsan.extent",
+      "Disk extent: STRIPE_GROUP, START_BLOCK, BLOCK_COUNT, OFFSET"),
+    D(XSAN_T_U16, XSAN_TAG_STRIPE_GROUP, "STRIPE_GROUP", "Stripe group", "xsan.stripe_group",
+      "Stripe group holding an extent"),
+    D(XSAN_T_U64, XSAN_TAG_START_BLOCK, "START_BLOCK", "Start block", "xsan.start_block",
+      "First block of an extent"),
+    D(XSAN_T_U32, XSAN_TAG_BLOCK_COUNT, "BLOCK_COUNT", "Block count", "xsan.block_count",
+      "Blocks in an extent"),
+    U(XSAN_T_U64, XSAN_TAG_TOKEN_ID, "TOKEN_ID", "Token ID", "xsan.token_id", BASE_HEX, NULL, NULL,
+      "Cache token handed out by the FSM"),
+    E(XSAN_T_U8, XSAN_TAG_TOKEN_CLASS, "TOKEN_CLASS", "Token class", "xsan.token_class",
+      xsan_token_class_vals, "What a token covers"),
+    E(XSAN_T_U8, XSAN_TAG_TOKEN_MODE, "TOKEN_MODE", "Token mode", "xsan.token_mode",
+      xsan_token_mode_vals, "Shared or exclusive token"),
+    E(XSAN_T_U8, XSAN_TAG_REVOKE_REASON, "REVOKE_REASON", "Revoke reason", "xsan.revoke_reason",
+      xsan_revoke_reason_vals, "Why the FSM revokes a token"),
+    E(XSAN_T_U8, XSAN_TAG_LOCK_TYPE, "LOCK_TYPE", "Lock type", "xsan.lock_type",
+      xsan_lock_type_vals, "Byte-range lock type"),
+    D(XSAN_T_U32, XSAN_TAG_OWNER, "OWNER", "Owner", "xsan.owner",
+      "Process id holding a byte-range lock"),
+    N(XSAN_T_STRING, XSAN_TAG_CLUSTER, "CLUSTER", "Cluster", "xsan.cluster",
+      "Name-service cluster"),
+    N(XSAN_T_IPV4, XSAN_TAG_IPV4, "IPV4", "IPv4 address", "xsan.ipv4",
+      "Address of a host or FSM"),
+    N(XSAN_T_IPV6, XSAN_TAG_IPV6, "IPV6", "IPv6 address", "xsan.ipv6",
+      "Address of a host or FSM"),
+    D(XSAN_T_U16, XSAN_TAG_PORT, "PORT", "Port", "xsan.port", "FSM's TCP port"),
+    D(XSAN_T_U8, XSAN_TAG_PRIORITY, "PRIORITY", "Priority", "xsan.priority",
+      "Failover priority; lower wins"),
+    E(XSAN_T_U8, XSAN_TAG_FSM_STATE, "FSM_STATE", "FSM state", "xsan.fsm_state",
+      xsan_fsm_state_vals, "State of an FSM"),
+    D(XSAN_T_U32, XSAN_TAG_EPOCH, "EPOCH", "Epoch", "xsan.epoch",
+      "Coordinator view or election round"),
+    D(XSAN_T_U32, XSAN_TAG_HB_SEQ, "HB_SEQ", "Heartbeat sequence", "xsan.hb_seq",
+      "Rises by one per heartbeat interval"),
+    D(XSAN_T_U32, XSAN_TAG_UPTIME, "UPTIME", "Uptime (s)", "xsan.uptime", "Seconds since start"),
+    N(XSAN_T_STRING, XSAN_TAG_ADMIN_COMMAND, "ADMIN_COMMAND", "Admin command", "xsan.admin_command",
+      "cvadmin-style command line (ADMIN)"),
+    N(XSAN_T_STRING, XSAN_TAG_ADMIN_OUTPUT, "ADMIN_OUTPUT", "Admin output", "xsan.admin_output",
+      "Output of an administrative command"),
+    N(XSAN_T_GROUP, XSAN_TAG_COUNTER, "COUNTER", "Counter", "xsan.counter",
+      "A statistics counter: NAME, VALUE (STATS response)"),
+    D(XSAN_T_U64, XSAN_TAG_VALUE, "VALUE", "Value", "xsan.value", "Value of a counter"),
+};
+#define N_ROWS ((guint)array_length(attr_table))
+#define TAG_KEY(tag) ((tag) & 0x7FFF)
+
+/* Fixed size of each value type; 0 means any length. */
+static const int type_size[] = {
+    [XSAN_T_U8] = 1, [XSAN_T_U16] = 2, [XSAN_T_U32] = 4, [XSAN_T_U64] = 8, [XSAN_T_BOOL] = 1,
+    [XSAN_T_STRING] = 0, [XSAN_T_BYTES16] = 16, [XSAN_T_IPV4] = 4, [XSAN_T_IPV6] = 16,
+    [XSAN_T_TIME] = 8, [XSAN_T_GROUP] = 0,
+};
+
+static int hf_attr = -1;
+static int hf_attr_tag = -1;
+static int hf_attr_len = -1;
+static int hf_attr_value = -1;
+static gint ett_attr = -1;
+
+static expert_field ei_attr_truncated = EI_INIT;
+static expert_field ei_attr_bad_length = EI_INIT;
+static expert_field ei_group_too_deep = EI_INIT;
+static expert_field ei_unknown_tag = EI_INIT;
+static expert_field ei_invalid_utf8 = EI_INIT;
+static expert_field ei_embedded_nul = EI_INIT;
+
+/* Tag names for xsan.attr.tag, built from the table at registration. */
+static value_string *tag_vals;
+
+struct scope_entry {
+    struct scope_entry *next;
+    guint16             tag;
+    xsan_value_t        value;
+};
+
+struct xsan_scope {
+    guint8              seen[(N_ROWS + 7) / 8];   /* rows already recorded */
+    struct scope_entry *entries;
+};
+
+static const xsan_attr_def_t *
+lookup_row(guint16 tag, guint *row_out)
+{
+    guint lo = 0, hi = N_ROWS;
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        guint key = TAG_KEY(attr_table[mid].tag);
+        if (key == TAG_KEY(tag)) {
+            if (attr_table[mid].tag != tag)
+                return NULL;    /* group bit does not match: not this tag */
+            if (row_out)
+                *row_out = mid;
+            return &attr_table[mid];
+        }
+        if (key < TAG_KEY(tag))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const char *
+xsan_tag_name(guint16 tag)
+{
+    const xsan_attr_def_t *def = lookup_row(tag, NULL);
+    return def ? def->name : NULL;
+}
+
+gboolean
+xsan_scope_get(const xsan_scope_t *scope, guint16 tag, xsan_value_t *out)
+{
+    for (const struct scope_entry *e = scope ? scope->entries : NULL; e; e = e->next) {
+        if (e->tag == tag) {
+            if (out)
+                *out = e->value;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+gboolean
+xsan_scope_has(const xsan_scope_t *scope, guint16 tag)
+{
+    return xsan_scope_get(scope, tag, NULL);
+}
+
+guint64
+xsan_scope_uint(const xsan_scope_t *scope, guint16 tag, guint64 fallback)
+{
+    xsan_value_t v;
+    return xsan_scope_get(scope, tag, &v) ? v.u : fallback;
+}
+
+const char *
+xsan_scope_str(const xsan_scope_t *scope, guint16 tag)
+{
+    xsan_value_t v;
+    return xsan_scope_get(scope, tag, &v) ? v.s : NULL;
+}
+
+guint
+xsan_body_count_groups(const xsan_body_t *body, guint16 tag)
+{
+    guint n = 0;
+    guint len = body && body->groups ? wmem_array_get_count(body->groups) : 0;
+    for (guint i = 0; i < len; i++) {
+        const xsan_group_t *g = (const xsan_group_t *)wmem_array_index(body->groups, i);
+        if (g->tag == tag)
+            n++;
+    }
+    return n;
+}
+
+static void
+scope_record(wmem_allocator_t *pool, xsan_scope_t *scope, guint row, const xsan_value_t *v)
+{
+    if (scope->seen[row / 8] & (1u << (row % 8)))
+        return;     /* only the first occurrence is summarised */
+    scope->seen[row / 8] |= (guint8)(1u << (row % 8));
+    struct scope_entry *e = wmem_new(pool, struct scope_entry);
+    e->tag = attr_table[row].tag;
+    e->value = *v;
+    e->next = scope->entries;
+    scope->entries = e;
+}
+
+/* The value as the attribute's label (or, compact, the Info column) shows it. */
+static const char *
+format_value(wmem_allocator_t *pool, const xsan_attr_def_t *def, const xsan_value_t *v, gboolean compact)
+{
+    switch (def->type) {
+    case XSAN_T_U8: case XSAN_T_U16: case XSAN_T_U32: case XSAN_T_U64:
+        if (def->strings) {
+            const char *name = val_to_str_const((guint32)v->u, (const value_string *)def->strings, "Unknown");
+            return compact ? name : wmem_strdup_printf(pool, "%s (%" PRIu64 ")", name, v->u);
+        }
+        if (def->display == BASE_OCT)
+            return wmem_strdup_printf(pool, "0%" PRIo64, v->u);
+        if (def->display == BASE_HEX)
+            return wmem_strdup_printf(pool, "0x%" PRIx64, v->u);
+        return wmem_strdup_printf(pool, "%" PRIu64, v->u);
+    case XSAN_T_BOOL:
+        return v->u ? "true" : "false";
+    case XSAN_T_STRING:
+        return wmem_strdup_printf(pool, "\"%s\"", format_text(pool, (const guchar *)v->s, strlen(v->s)));
+    case XSAN_T_BYTES16: {
+        e_guid_t guid;
+        guid.data1 = pntoh32(v->b);
+        guid.data2 = pntoh16(v->b + 4);
+        guid.data3 = pntoh16(v->b + 6);
+        memcpy(guid.data4, v->b + 8, 8);
+        return guid_to_str(pool, &guid);
+    }
+    case XSAN_T_IPV4: case XSAN_T_IPV6: {
+        address addr;
+        set_address(&addr, def->type == XSAN_T_IPV4 ? AT_IPv4 : AT_IPv6, v->len, v->b);
+        return address_to_str(pool, &addr);
+    }
+    case XSAN_T_TIME: {
+        nstime_t t;
+        t.secs = (time_t)(v->u / 1000000000u);
+        t.nsecs = (int)(v->u % 1000000000u);
+        return abs_time_to_str(pool, &t, ABSOLUTE_TIME_UTC, TRUE);
+    }
+    case XSAN_T_GROUP:
+        break;
+    }
+    return "";
+}
+
+const char *
+xsan_attr_value_str(wmem_allocator_t *pool, guint16 tag, const xsan_value_t *v, gboolean compact)
+{
+    const xsan_attr_def_t *def = lookup_row(tag, NULL);
+    return def ? format_value(pool, def, v, compact) : "";
+}
+
+typedef struct walker {
+    tvbuff_t    *tvb;
+    packet_info *pinfo;
+    xsan_body_t *body;
+    gboolean     labels;    /* the tree is shown: worth formatting labels */
+} walker_t;
+
+static void walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t *scope);
+
+/* A fixed-size or string value: its field, its summary, its label. */
+static void
+decode_value(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_attr_def_t *def,
+             guint row, int offset, int len, xsan_scope_t *scope)
+{
+    tvbuff_t *tvb = w->tvb;
+    wmem_allocator_t *pool = w->pinfo->pool;
+    xsan_value_t v = { 0, NULL, NULL, offset, len };
+    proto_item *vi;
+
+    switch (def->type) {
+    case XSAN_T_U8:  case XSAN_T_BOOL: v.u = xsan_tvb_get_u8(tvb, offset); break;
+    case XSAN_T_U16: v.u = tvb_get_ntohs(tvb, offset); break;
+    case XSAN_T_U32: v.u = tvb_get_ntohl(tvb, offset); break;
+    case XSAN_T_U64: case XSAN_T_TIME: v.u = tvb_get_ntoh64(tvb, offset); break;
+    case XSAN_T_BYTES16: case XSAN_T_IPV4: case XSAN_T_IPV6:
+        v.b = (const guint8 *)tvb_memdup(pool, tvb, offset, len);
+        break;
+    case XSAN_T_STRING: {
+        const guint8 *raw = (const guint8 *)tvb_memdup(pool, tvb, offset, len);
+        v.s = (const char *)tvb_get_string_enc(pool, tvb, offset, len, ENC_UTF_8);
+        if (len > 0 && memchr(raw, '\0', len))
+            expert_add_info(w->pinfo, attr_item, &ei_embedded_nul);
+        if (!g_utf8_validate((const char *)raw, len, NULL))
+            expert_add_info(w->pinfo, attr_item, &ei_invalid_utf8);
+        break;
+    }
+    case XSAN_T_GROUP:
+        return;
+    }
+
+    if (def->bits)
+        vi = proto_tree_add_bitmask(tree, tvb, offset, def->hf, def->ett, def->bits, ENC_BIG_ENDIAN);
+    else if (def->type == XSAN_T_TIME)
+        vi = proto_tree_add_item(tree, def->hf, tvb, offset, len, ENC_TIME_NSECS | ENC_BIG_ENDIAN);
+    else if (def->type == XSAN_T_STRING)
+        vi = proto_tree_add_item(tree, def->hf, tvb, offset, len, ENC_UTF_8);
+    else
+        vi = proto_tree_add_item(tree, def->hf, tvb, offset, len, ENC_BIG_ENDIAN);
+    (void)vi;
+
+    scope_record(pool, scope, row, &v);
+    if (w->labels)
+        proto_item_set_text(attr_item, "%s: %s", def->name, format_value(pool, def, &v, FALSE));
+}
+
+static void
+decode_group(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_attr_def_t *def,
+             int offset, int len, int depth)
+{
+    proto_item *gi = proto_tree_add_item(tree, def->hf, w->tvb, offset, len, ENC_NA);
+    proto_tree *gtree = proto_item_add_subtree(gi, def->ett);
+    xsan_scope_t *inner = wmem_new0(w->pinfo->pool, xsan_scope_t);
+    guint before = w->body->n_attrs;
+
+    walk(w, gtree, offset, offset + len, depth, inner);
+    if (depth == 1) {
+        xsan_group_t g = { def->tag, inner };
+        wmem_array_append_one(w->body->groups, g);
+    }
+    if (w->labels)
+        proto_item_set_text(attr_item, "%s (%u attributes)", def->name, w->body->n_attrs - before);
+}
+
+static void
+walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t *scope)
+{
+    tvbuff_t *tvb = w->tvb;
+
+    /* Every pass consumes at least the 4-byte attribute header. */
+    while (offset < end) {
+        int avail = end - offset;
+        if (avail < XSAN_ATTR_HDR_LEN) {
+            proto_item *ti = proto_tree_add_item(tree, hf_attr_value, tvb, offset, avail, ENC_NA);
+            expert_add_info_format(w->pinfo, ti, &ei_attr_truncated,
+                    "%d trailing bytes are too short for an attribute header", avail);
+            w->body->malformed = TRUE;
+            return;
+        }
+
+        guint16 tag = tvb_get_ntohs(tvb, offset);
+        int len = tvb_get_ntohs(tvb, offset + 2);
+        int value_off = offset + XSAN_ATTR_HDR_LEN;
+        int room = end - value_off;
+        guint row = 0;
+        const xsan_attr_def_t *def = lookup_row(tag, &row);
+
+        proto_item *attr_item = proto_tree_add_item(tree, hf_attr, tvb, offset,
+                XSAN_ATTR_HDR_LEN + MIN(len, room), ENC_NA);
+        proto_tree *attr_tree = proto_item_add_subtree(attr_item, ett_attr);
+        proto_tree_add_item(attr_tree, hf_attr_tag, tvb, offset, 2, ENC_BIG_ENDIAN);
+        proto_item *len_item = proto_tree_add_item(attr_tree, hf_attr_len, tvb, offset + 2, 2, ENC_BIG_ENDIAN);
+        w->body->n_attrs++;
+        if (depth == 0 && w->body->n_attrs == 1)
+            w->body->starts_with_status = (tag == XSAN_TAG_STATUS);
+        if (w->labels)
+            proto_item_set_text(attr_item, "%s", def ? def->name : wmem_strdup_printf(w->pinfo->pool,
+                        "Unknown attribute 0x%04x", tag));
+
+        if (len > room) {
+            proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, room, ENC_NA);
+            expert_add_info_format(w->pinfo, len_item, &ei_attr_truncated,
+                    "%s length %d runs past the end of its %s (%d bytes left)",
+                    def ? def->name : "Attribute", len, depth ? "group" : "body", room);
+            w->body->malformed = TRUE;
+            return;
+        }
+
+        if (!def) {
+            proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, len, ENC_NA);
+            expert_add_info_format(w->pinfo, attr_item, &ei_unknown_tag,
+                    "Unknown attribute tag 0x%04x (%d bytes), shown raw", tag, len);
+        } else if (def->type == XSAN_T_GROUP) {
+            if (depth + 1 > XSAN_MAX_DEPTH) {
+                proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, len, ENC_NA);
+                expert_add_info_format(w->pinfo, attr_item, &ei_group_too_deep,
+                        "%s group nested %d deep; at most %d allowed", def->name, depth + 1, XSAN_MAX_DEPTH);
+                w->body->malformed = TRUE;
+            } else {
+                decode_group(w, attr_tree, attr_item, def, value_off, len, depth + 1);
+            }
+        } else if (type_size[def->type] && len != type_size[def->type]) {
+            proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, len, ENC_NA);
+            expert_add_info_format(w->pinfo, len_item, &ei_attr_bad_length,
+                    "%s must be %d bytes long, not %d", def->name, type_size[def->type], len);
+            w->body->malformed = TRUE;
+        } else {
+            decode_value(w, attr_tree, attr_item, def, row, value_off, len, scope);
+        }
+        offset = value_off + len;
+    }
+}
+
+xsan_body_t *
+xsan_attrs_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset, int len)
+{
+    xsan_body_t *body = wmem_new0(pinfo->pool, xsan_body_t);
+    walker_t w = { tvb, pinfo, body, tree != NULL && PTREE_DATA(tree)->visible };
+
+    body->top = wmem_new0(pinfo->pool, xsan_scope_t);
+    body->groups = wmem_array_new(pinfo->pool, sizeof(xsan_group_t));
+    walk(&w, tree, offset, offset + len, 0, body->top);
+    return body;
+}
+
+static enum ftenum
+type_ftenum(xsan_type_t type)
+{
+    switch (type) {
+    case XSAN_T_U8:      return FT_UINT8;
+    case XSAN_T_U16:     return FT_UINT16;
+    case XSAN_T_U32:     return FT_UINT32;
+    case XSAN_T_U64:     return FT_UINT64;
+    case XSAN_T_BOOL:    return FT_BOOLEAN;
+    case XSAN_T_STRING:  return FT_STRING;
+    case XSAN_T_BYTES16: return FT_GUID;
+    case XSAN_T_IPV4:    return FT_IPv4;
+    case XSAN_T_IPV6:    return FT_IPv6;
+    case XSAN_T_TIME:    return FT_ABSOLUTE_TIME;
+    case XSAN_T_GROUP:   return FT_NONE;
+    }
+    return FT_NONE;
+}
+
+void
+xsan_attrs_register(int proto)
+{
+    static hf_register_info hf_fixed[] = {
+        { &hf_attr, { "Attribute", "xsan.attr", FT_NONE, BASE_NONE, NULL, 0x0,
+            "One attribute (tag, length, value)", HFILL } },
+        { &hf_attr_tag, { "Tag", "xsan.attr.tag", FT_UINT16, BASE_HEX, NULL, 0x0,
+            "Attribute tag; 0x8000 marks a group", HFILL } },
+        { &hf_attr_len, { "Length", "xsan.attr.len", FT_UINT16, BASE_DEC, NULL, 0x0,
+            "Length of the attribute's value in bytes", HFILL } },
+        { &hf_attr_value, { "Value", "xsan.attr.value", FT_BYTES, BASE_NONE, NULL, 0x0,
+            "Raw value of an unknown tag, or of a value with the wrong length", HFILL } },
+        { &hf_cap_dlc, { "DLC", "xsan.capabilities.dlc", FT_BOOLEAN, 32, NULL, 0x1,
+            "Distributed LAN Client", HFILL } },
+        { &hf_cap_tokens_v2, { "TOKENS_V2", "xsan.capabilities.tokens_v2", FT_BOOLEAN, 32, NULL, 0x2,
+            "Second-generation cache tokens", HFILL } },
+        { &hf_cap_large_dirs, { "LARGE_DIRS", "xsan.capabilities.large_dirs", FT_BOOLEAN, 32, NULL, 0x4,
+            "Large directories", HFILL } },
+        { &hf_cap_ipv6, { "IPV6", "xsan.capabilities.ipv6", FT_BOOLEAN, 32, NULL, 0x8,
+            "IPv6 name service", HFILL } },
+        { &hf_mount_read_only, { "READ_ONLY", "xsan.mount_flags.read_only", FT_BOOLEAN, 32, NULL, 0x1,
+            "Mount read-only", HFILL } },
+        { &hf_mount_dlc_client, { "DLC_CLIENT", "xsan.mount_flags.dlc_client", FT_BOOLEAN, 32, NULL, 0x2,
+            "Mount as a Distributed LAN Client", HFILL } },
+        { &hf_mount_force, { "FORCE", "xsan.mount_flags.force", FT_BOOLEAN, 32, NULL, 0x4,
+            "Force the mount", HFILL } },
+        { &hf_mask_mode, { "MODE", "xsan.attr_mask.mode", FT_BOOLEAN, 32, NULL, 0x1, "Set MODE", HFILL } },
+        { &hf_mask_uid, { "UID", "xsan.attr_mask.uid", FT_BOOLEAN, 32, NULL, 0x2, "Set UID", HFILL } },
+        { &hf_mask_gid, { "GID", "xsan.attr_mask.gid", FT_BOOLEAN, 32, NULL, 0x4, "Set GID", HFILL } },
+        { &hf_mask_size, { "SIZE", "xsan.attr_mask.size", FT_BOOLEAN, 32, NULL, 0x8, "Set SIZE", HFILL } },
+        { &hf_mask_mtime, { "MTIME", "xsan.attr_mask.mtime", FT_BOOLEAN, 32, NULL, 0x10, "Set MTIME", HFILL } },
+        { &hf_mask_atime, { "ATIME", "xsan.attr_mask.atime", FT_BOOLEAN, 32, NULL, 0x20, "Set ATIME", HFILL } },
+    };
+    static ei_register_info ei[] = {
+        { &ei_attr_truncated, { "xsan.expert.attr_past_end", PI_MALFORMED, PI_ERROR,
+            "Attribute runs past the end of its body or group", EXPFILL } },
+        { &ei_attr_bad_length, { "xsan.expert.attr_bad_length", PI_MALFORMED, PI_ERROR,
+            "Fixed-size attribute with the wrong length", EXPFILL } },
+        { &ei_group_too_deep, { "xsan.expert.group_too_deep", PI_MALFORMED, PI_ERROR,
+            "Groups nested deeper than 4", EXPFILL } },
+        { &ei_unknown_tag, { "xsan.expert.unknown_tag", PI_UNDECODED, PI_NOTE,
+            "Unknown attribute tag", EXPFILL } },
+        { &ei_invalid_utf8, { "xsan.expert.invalid_utf8", PI_MALFORMED, PI_NOTE,
+            "String is not valid UTF-8; shown with replacement characters", EXPFILL } },
+        { &ei_embedded_nul, { "xsan.expert.embedded_nul", PI_MALFORMED, PI_NOTE,
+            "String contains a NUL byte", EXPFILL } },
+    };
+    static gint *ett[] = { &ett_attr };
+
+    /* The table must stay sorted: lookups are a binary search. */
+    for (guint i = 1; i < N_ROWS; i++)
+        DISSECTOR_ASSERT(TAG_KEY(attr_table[i - 1].tag) < TAG_KEY(attr_table[i].tag));
+
+    hf_register_info *hf = g_new0(hf_register_info, N_ROWS);
+    gint **row_ett = g_new0(gint *, N_ROWS);
+    guint n_ett = 0;
+    tag_vals = g_new0(value_string, N_ROWS + 1);
+    for (guint i = 0; i < N_ROWS; i++) {
+        xsan_attr_def_t *def = &attr_table[i];
+        enum ftenum ft = type_ftenum(def->type);
+        int display = def->display;
+        if (ft == FT_ABSOLUTE_TIME)
+            display = ABSOLUTE_TIME_UTC;
+        else if (ft == FT_STRING || ft == FT_GUID || ft == FT_IPv4 || ft == FT_IPv6 ||
+                 ft == FT_NONE || ft == FT_BOOLEAN)
+            display = BASE_NONE;
+        hf[i].p_id = &def->hf;
+        hf[i].hfinfo = (header_field_info){ def->label, def->abbrev, ft, display, def->strings,
+                                            0x0, def->blurb, HFILL };
+        if (def->type == XSAN_T_GROUP || def->bits)
+            row_ett[n_ett++] = &def->ett;
+        tag_vals[i].value = def->tag;
+        tag_vals[i].strptr = def->name;
+    }
+    hf_fixed[1].hfinfo.strings = VALS(tag_vals);
+
+    proto_register_field_array(proto, hf_fixed, array_length(hf_fixed));
+    proto_register_field_array(proto, hf, N_ROWS);
+    proto_register_subtree_array(ett, array_length(ett));
+    proto_register_subtree_array(row_ett, n_ett);
+    expert_register_field_array(expert_register_protocol(proto), ei, array_length(ei));
+}

@@ -1,0 +1,62 @@
+/* xsan-attrs.h
+ * The attribute table of the Xsan v1 model and the walker that decodes a
+ * message body (a sequence of TLV attributes, groups nested up to 4 deep).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef XSAN_ATTRS_H
+#define XSAN_ATTRS_H
+
+#include "xsan-wire.h"
+
+/* A value the walker decoded: integers, booleans and times (ns) in u,
+ * strings (made valid UTF-8) in s, addresses and UUIDs as bytes in b. */
+typedef struct xsan_value {
+    guint64      u;
+    const char  *s;
+    const guint8 *b;
+    int          offset;    /* of the value in the body's tvb */
+    int          len;
+} xsan_value_t;
+
+/* The first value of each known tag seen directly in one body or group. */
+typedef struct xsan_scope xsan_scope_t;
+
+/* A group seen directly in the body (DIRENT, EXTENT, COUNTER) and its scope. */
+typedef struct xsan_group {
+    guint16             tag;
+    const xsan_scope_t *scope;
+} xsan_group_t;
+
+/* What the walker learnt about one body. */
+typedef struct xsan_body {
+    xsan_scope_t *top;          /* attributes directly in the body */
+    wmem_array_t *groups;       /* of xsan_group_t, in wire order */
+    guint         n_attrs;      /* every attribute, nested ones too */
+    gboolean      starts_with_status;
+    gboolean      malformed;    /* the walk stopped early */
+} xsan_body_t;
+
+void xsan_attrs_register(int proto);
+
+/* Decode len bytes of attributes at offset into tree; never throws past the
+ * body, keeps what decoded before a malformation, and returns the summary
+ * (allocated in pinfo->pool). */
+xsan_body_t *xsan_attrs_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                                int offset, int len);
+
+gboolean xsan_scope_get(const xsan_scope_t *scope, guint16 tag, xsan_value_t *out);
+gboolean xsan_scope_has(const xsan_scope_t *scope, guint16 tag);
+guint64 xsan_scope_uint(const xsan_scope_t *scope, guint16 tag, guint64 fallback);
+const char *xsan_scope_str(const xsan_scope_t *scope, guint16 tag);
+/* Number of groups with this tag directly in the body. */
+guint xsan_body_count_groups(const xsan_body_t *body, guint16 tag);
+
+/* A value as text; compact gives enumerations by name only (Info column). */
+const char *xsan_attr_value_str(wmem_allocator_t *pool, guint16 tag, const xsan_value_t *v,
+                                gboolean compact);
+
+/* Spec name of a tag ("INODE"), or NULL when unknown. */
+const char *xsan_tag_name(guint16 tag);
+
+#endif /* XSAN_ATTRS_H */

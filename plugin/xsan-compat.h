@@ -1,0 +1,40 @@
+/* xsan-compat.h
+ * The few API differences between Wireshark 4.0, 4.4 and 4.6 that this
+ * plugin meets, in one place so that the dissector reads the same on all.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef XSAN_COMPAT_H
+#define XSAN_COMPAT_H
+
+#include <wireshark.h>
+#include <epan/packet.h>
+#include <epan/tfs.h>
+
+#define XSAN_WS_AT_LEAST(maj, min) \
+    (WIRESHARK_VERSION_MAJOR > (maj) || \
+     (WIRESHARK_VERSION_MAJOR == (maj) && WIRESHARK_VERSION_MINOR >= (min)))
+
+/* 4.4 switched callback and preference types from gboolean to bool; values
+ * behind a pointer (preferences, heuristic return type) must match. */
+#if XSAN_WS_AT_LEAST(4, 4)
+typedef bool xsan_bool;
+#else
+typedef gboolean xsan_bool;
+#endif
+
+/* 4.4 renamed the 8/16/32-bit tvb getters and deprecated the old names. */
+#if XSAN_WS_AT_LEAST(4, 4)
+#define xsan_tvb_get_u8(tvb, off)  tvb_get_uint8((tvb), (off))
+#else
+#define xsan_tvb_get_u8(tvb, off)  tvb_get_guint8((tvb), (off))
+#endif
+
+/* 4.6 gave val_to_str a wmem scope argument. */
+#if XSAN_WS_AT_LEAST(4, 6)
+#define xsan_val_to_str(scope, val, vs, fmt) val_to_str((scope), (val), (vs), (fmt))
+#else
+#define xsan_val_to_str(scope, val, vs, fmt) val_to_str((val), (vs), (fmt))
+#endif
+
+#endif /* XSAN_COMPAT_H */
