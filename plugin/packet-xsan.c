@@ -714,8 +714,6 @@ proto_register_xsan(void)
     proto_register_subtree_array(ett, array_length(ett));
     expert_register_field_array(expert_register_protocol(proto_xsan), ei, array_length(ei));
     xsan_attrs_register(proto_xsan);
-    xsan_state_register(proto_xsan);
-    xsan_stats_register(proto_xsan);
 
     module_t *module = prefs_register_protocol(proto_xsan, NULL);
     prefs_register_bool_preference(module, "desegment",
@@ -729,6 +727,9 @@ proto_register_xsan(void)
             "Whether pieces of a fragmented message (the 'more' flag) are joined and the whole"
             " message decoded in the frame of its last piece.",
             &pref_reassemble);
+
+    xsan_state_register(proto_xsan, module);
+    xsan_stats_register(proto_xsan);
 
     reassembly_table_register(&xsan_reassembly_table, &addresses_ports_reassembly_table_functions);
 

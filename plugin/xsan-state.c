@@ -6,7 +6,7 @@
 #include "xsan-state.h"
 
 void
-xsan_state_register(int proto _U_)
+xsan_state_register(int proto _U_, module_t *prefs _U_)
 {
 }
 

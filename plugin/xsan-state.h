@@ -9,7 +9,10 @@
 
 #include "packet-xsan.h"
 
-void xsan_state_register(int proto);
+#include <epan/prefs.h>
+
+/* Fields, expert info and the analysis preferences (on the xsan module). */
+void xsan_state_register(int proto, module_t *prefs);
 
 /* Analyse one complete message (called in every pass); adds generated
  * fields and expert info under msg->tree and queues the tap record. */
