@@ -146,6 +146,14 @@ looks_like_header(tvbuff_t *tvb, int offset)
            tvb_get_ntohl(tvb, offset + XSAN_OFF_BODY_LEN) <= XSAN_MAX_BODY;
 }
 
+/* Whether anyone reads the Info column of this frame: building the text
+ * is most of the cost of a lean pass. */
+static gboolean
+info_wanted(packet_info *pinfo)
+{
+    return pinfo->cinfo && col_get_writable(pinfo->cinfo, COL_INFO);
+}
+
 static void
 info_append(packet_info *pinfo, guint index, const char *text)
 {
@@ -167,8 +175,9 @@ dissect_undecoded(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offse
     proto_item *body = proto_tree_add_item(xtree, hf_body, tvb, offset, len, ENC_NA);
     expert_add_info(pinfo, body, &ei_not_a_message);
     proto_item_append_text(ti, " (undecoded, %d bytes)", len);
-    info_append(pinfo, index, wmem_strdup_printf(pinfo->pool,
-                "Xsan metadata, not a v1 message (%d bytes)", len));
+    if (info_wanted(pinfo))
+        info_append(pinfo, index, wmem_strdup_printf(pinfo->pool,
+                    "Xsan metadata, not a v1 message (%d bytes)", len));
     return len;
 }
 
@@ -470,7 +479,8 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gboolean ov
                     "Body length %u exceeds the %u-byte limit", msg.body_len, XSAN_MAX_BODY);
         if (avail > XSAN_HDR_LEN)
             proto_tree_add_item(xtree, hf_body, tvb, XSAN_HDR_LEN, avail - XSAN_HDR_LEN, ENC_NA);
-        info_append(pinfo, msg.index, message_info(pinfo, &msg, "malformed header"));
+        if (info_wanted(pinfo))
+            info_append(pinfo, msg.index, message_info(pinfo, &msg, "malformed header"));
         return avail;
     }
     if (msg.hdr_len > XSAN_HDR_LEN)
@@ -487,7 +497,8 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gboolean ov
                 "Version %u is not decoded; the body is shown as bytes", msg.version);
         if (body_have)
             proto_tree_add_item(xtree, hf_body, tvb, body_off, body_have, ENC_NA);
-        info_append(pinfo, msg.index, message_info(pinfo, &msg, "unknown version"));
+        if (info_wanted(pinfo))
+            info_append(pinfo, msg.index, message_info(pinfo, &msg, "unknown version"));
         return have;
     }
 
@@ -517,7 +528,8 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gboolean ov
         check_status(pinfo, ti, &msg);
         xsan_state_message(pinfo, &msg);
     }
-    info_append(pinfo, msg.index, message_info(pinfo, &msg, note));
+    if (info_wanted(pinfo))
+        info_append(pinfo, msg.index, message_info(pinfo, &msg, note));
     return have;
 }
 

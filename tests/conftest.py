@@ -1,22 +1,25 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Shared test harness: run tshark with the freshly built plugin.
 
-tshark run as root ignores personal plugin folders and WIRESHARK_PLUGIN_DIR,
-so every tshark here runs as an unprivileged user (nobody, through setpriv,
-when the suite itself runs as root) with a private HOME whose personal
-plugin folder holds a copy of build/xsan.so. The session fails loudly when
-`tshark -G plugins` does not list exactly that copy.
+tools/xsan_tshark.py stages build/xsan.so in a private plugin tree that
+replaces the global plugin folder (an installed xsan.so can never shadow it)
+and runs tshark as nobody when the suite runs as root, since root's tshark
+ignores WIRESHARK_PLUGIN_DIR. The session fails loudly when `tshark -G
+plugins` does not list exactly that copy.
 """
 import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tools"))
+from xsan_tshark import Stage  # noqa: E402
+
 CAPTURES = REPO / "captures"
 CORPUS = REPO.parent / "shared" / "corpus"
 BUILD = Path(os.environ.get("XSAN_BUILD_DIR", REPO / "build"))
@@ -27,40 +30,23 @@ def _sha(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _ws_version():
-    out = subprocess.run(["tshark", "-v"], capture_output=True, text=True).stdout
-    first = out.splitlines()[0]  # "TShark (Wireshark) 4.0.17 (...)"
-    major, minor = first.split()[2].split(".")[:2]
-    return f"{major}.{minor}"
-
-
 class TShark:
-    """tshark as an unprivileged user, with the built plugin as a personal plugin."""
+    """tshark as an unprivileged user, with the built plugin staged."""
 
-    def __init__(self, root):
-        self.root = Path(root)
-        self.home = self.root / "home"
-        self.files = self.root / "files"
-        self.files.mkdir(parents=True)
+    def __init__(self):
         so = BUILD / "xsan.so"
         if not so.is_file():
             pytest.exit(f"no freshly built plugin at {so}: build first (tests/run does)", 2)
-        self.version = _ws_version()
-        plugdir = self.home / ".local/lib/wireshark/plugins" / self.version / "epan"
-        plugdir.mkdir(parents=True)
-        self.plugin = plugdir / "xsan.so"
-        shutil.copy2(so, self.plugin)
+        self.stage_ = Stage(so)
+        self.root = self.stage_.root
+        self.files = self.root / "files"
+        self.files.mkdir()
+        os.chmod(self.files, 0o777)
+        self.version = self.stage_.version
+        self.plugin = self.stage_.plugin
         self.plugin_sha = _sha(so)
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            os.chmod(dirpath, 0o777)
-            for f in filenames:
-                os.chmod(os.path.join(dirpath, f), 0o644)
-        os.chmod(self.root, 0o755)
-        self.prefix = []
-        if os.geteuid() == 0:
-            self.prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("WIRESHARK")}
-        self.env.update(HOME=str(self.home), LC_ALL="C.UTF-8", TZ="UTC")
+        self.prefix = self.stage_.prefix
+        self.env = self.stage_.env
 
     def stage(self, capture):
         """Copy a capture where the unprivileged user can read it."""
@@ -74,10 +60,8 @@ class TShark:
         return dst
 
     def run(self, *args, capture=None, check=True, timeout=300, input=None):
-        cmd = self.prefix + ["tshark"]
-        if capture is not None:
-            cmd += ["-r", str(self.stage(capture))]
-        cmd += [str(a) for a in args]
+        pre = ["-r", str(self.stage(capture))] if capture is not None else []
+        cmd = self.stage_.command(pre + list(args))
         proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env,
                               cwd=self.files, timeout=timeout, input=input,
                               errors="replace")
@@ -109,15 +93,14 @@ class TShark:
 
 
 @pytest.fixture(scope="session")
-def tshark(tmp_path_factory):
-    root = Path(tempfile.mkdtemp(prefix="xsan-tshark-"))
-    ts = TShark(root)
+def tshark():
+    ts = TShark()
     out = ts.run("-G", "plugins").stdout
     mine = [l.split("\t") for l in out.splitlines() if l.startswith("xsan.so")]
-    if not mine or Path(mine[0][-1]).resolve() != ts.plugin.resolve():
-        pytest.exit("tshark -G plugins does not list the freshly built plugin "
+    if len(mine) != 1 or Path(mine[0][-1]) != ts.plugin:
+        pytest.exit("tshark -G plugins does not list exactly the freshly built plugin "
                     f"{ts.plugin}:\n{out}", 2)
     if _sha(ts.plugin) != ts.plugin_sha:
         pytest.exit("the staged plugin is not the one just built", 2)
     yield ts
-    shutil.rmtree(root, ignore_errors=True)
+    ts.stage_.cleanup()
