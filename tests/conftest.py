@@ -82,7 +82,10 @@ class TShark:
         args += list(extra)
         out = self.run(*args, capture=capture).stdout
         rows = []
-        for line in out.splitlines():
+        # split("\n"), not splitlines(): that also breaks at the \x1e aggregator
+        for line in out.split("\n"):
+            if not line:
+                continue
             cols = line.split("\t")
             cols += [""] * (len(names) - len(cols))
             rows.append({n: (c.split(AGG) if c else []) for n, c in zip(names, cols)})
