@@ -1,0 +1,146 @@
+/* xsan-analysis.h
+ * Shared by the analysis files (xsan-state.c matching and sessions,
+ * xsan-names.c paths, xsan-tokens.c tokens and locks, xsan-failover.c
+ * heartbeats and elections); not used by the rest of the plugin.
+ *
+ * Every analysis works in two steps: on the first pass it reads the message,
+ * updates file-scope state and writes what the message should show into the
+ * message's frame record (xsan_frame_t); in every pass it shows that record.
+ * So a frame shows the same thing in every pass, whatever came after it.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef XSAN_ANALYSIS_H
+#define XSAN_ANALYSIS_H
+
+#include "xsan-state.h"
+
+#include <epan/expert.h>
+
+/* Bounds on hostile input. */
+#define XSAN_MAX_OPEN_CALLS   4096    /* unanswered requests per conversation */
+#define XSAN_MAX_NAMES        65536   /* inode names per volume */
+#define XSAN_MAX_TOKENS       4096    /* live tokens per FSM */
+#define XSAN_MAX_SESSIONS     1024    /* sessions per FSM */
+#define XSAN_MAX_HOSTS        1024    /* heartbeat senders */
+#define XSAN_MAX_ELECTIONS    1024    /* failover events */
+#define XSAN_MAX_PATH_DEPTH   256     /* components in one path */
+
+typedef struct xsan_token xsan_token_t;
+typedef struct xsan_volume xsan_volume_t;
+
+/* One FSM: a server address and port. Session ids and token ids are its own. */
+typedef struct xsan_fsm {
+    wmem_map_t *sessions;       /* guint32 session -> xsan_volume_t */
+    wmem_map_t *tokens;         /* guint64 token id -> xsan_token_t */
+    guint       n_tokens;
+    gboolean    sessions_full, tokens_full;
+} xsan_fsm_t;
+
+/* One TCP connection or UDP address/port pair. */
+typedef struct xsan_conv {
+    wmem_map_t *calls;          /* call key -> xsan_call_t */
+    guint       n_open;         /* calls without a response */
+    gboolean    calls_full;     /* the cap was hit and said so */
+    xsan_fsm_t *fsm;            /* the server side, once a call showed it */
+    guint32     lease_secs;     /* from this connection's HELLO response; 0 unknown */
+} xsan_conv_t;
+
+/* One request and its first response. */
+typedef struct xsan_call {
+    guint32     req_frame;      /* frame completing the first copy */
+    guint32     rsp_frame;      /* frame completing the first response; 0 none yet */
+    nstime_t    req_time;
+    nstime_t    rsp_time;
+    const char *client;         /* requester's address */
+    /* what the request said, for the response's analysis */
+    const char *volume;         /* MOUNT */
+    gboolean    has_inode, has_parent, has_new_parent;
+    guint64     inode, parent, new_parent;
+    const char *name, *new_name;
+    guint8      tclass, tmode;
+    guint64     offset, length;
+    guint8      lock_type;
+    guint32     owner;
+    guint32     epoch;          /* ELECTION_VOTE */
+    /* what the analysis found at the request */
+    const char *path, *new_path;
+    xsan_token_t *token;        /* TOKEN_ACQUIRE: what it was granted */
+} xsan_call_t;
+
+typedef enum {
+    XSAN_ROLE_REQUEST = 1,      /* first copy of a request */
+    XSAN_ROLE_RETRANSMISSION,   /* another copy */
+    XSAN_ROLE_UNTRACKED,        /* request not tracked: the cap was hit */
+    XSAN_ROLE_RESPONSE,         /* first response */
+    XSAN_ROLE_REPEATED,         /* another response to an answered request */
+    XSAN_ROLE_ORPHAN,           /* response with no request */
+    XSAN_ROLE_NOTIFY
+} xsan_role_t;
+
+/* Caps hit in a message, said once each. */
+#define XSAN_CAP_CALLS      0x01
+#define XSAN_CAP_NAMES      0x02
+#define XSAN_CAP_TOKENS     0x04
+#define XSAN_CAP_SESSIONS   0x08
+#define XSAN_CAP_HOSTS      0x10
+#define XSAN_CAP_ELECTIONS  0x20
+
+struct xsan_token_view;
+struct xsan_hb_view;
+struct xsan_fo_view;
+
+/* What one message shows, decided on the first pass. */
+typedef struct xsan_frame {
+    xsan_role_t  role;
+    xsan_call_t *call;
+    guint32      retrans_of;    /* frame of the first copy; 0 unknown */
+    guint32      caps;          /* XSAN_CAP_* hit here */
+    const char  *volume;        /* of the session */
+    const char  *path, *new_path;
+    gboolean     lock_conflict;
+    guint64      lock_inode;
+    struct xsan_token_view *tok;
+    struct xsan_hb_view    *hb;
+    struct xsan_fo_view    *fo;
+} xsan_frame_t;
+
+/* A message on its first pass. */
+typedef struct xsan_ctx {
+    packet_info       *pinfo;
+    const xsan_msg_t  *msg;
+    xsan_conv_t       *conv;
+    xsan_call_t       *call;    /* matched call; NULL for notify and orphans */
+    xsan_volume_t     *vol;     /* volume of the message's session, or NULL */
+    xsan_frame_t      *fr;
+} xsan_ctx_t;
+
+/* The analysis preferences (xsan-state.c). */
+extern xsan_bool xsan_pref_names;
+extern xsan_bool xsan_pref_tokens;
+
+/* The expert item that says a cap was hit (xsan-state.c). */
+void xsan_note_caps(packet_info *pinfo, proto_item *item, guint32 caps);
+
+/* Volume by name, created on first use (xsan-names.c). */
+xsan_volume_t *xsan_volume_get(const char *name);
+const char *xsan_volume_name(const xsan_volume_t *vol);
+void xsan_volume_set_root(xsan_volume_t *vol, guint64 root);
+
+/* Request attributes a call keeps: u64 of tag, or FALSE. */
+gboolean xsan_body_u64(const xsan_msg_t *msg, guint16 tag, guint64 *out);
+
+/* Each analysis: register fields, first-pass analysis, every-pass display. */
+void xsan_names_register(int proto);
+void xsan_names_analyse(xsan_ctx_t *c);
+void xsan_names_show(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *fr);
+
+void xsan_tokens_register(int proto);
+void xsan_tokens_analyse(xsan_ctx_t *c);
+void xsan_tokens_show(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *fr);
+
+void xsan_failover_register(int proto);
+void xsan_failover_analyse(xsan_ctx_t *c);
+void xsan_failover_show(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *fr);
+
+#endif /* XSAN_ANALYSIS_H */

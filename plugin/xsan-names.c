@@ -1,0 +1,275 @@
+/* xsan-names.c
+ * Name snooping, like NFS's: inode -> (parent, name) learnt per volume from
+ * LOOKUP and CREATE responses, READDIR entries and OK'd RENAMEs, so that
+ * messages naming an inode show its path. Paths are built from parent links
+ * up to the volume's ROOT_INODE, so renaming a directory moves everything
+ * below it. Each frame keeps the path it had on the first pass.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "xsan-analysis.h"
+
+static int hf_path = -1;
+static int hf_new_path = -1;
+
+typedef struct xsan_dentry {
+    guint64     parent;
+    const char *name;
+    char       *child_key;      /* its key in by_name */
+} xsan_dentry_t;
+
+struct xsan_volume {
+    const char *name;
+    gboolean    has_root;
+    guint64     root;
+    wmem_map_t *by_inode;       /* guint64 inode -> xsan_dentry_t */
+    wmem_map_t *by_name;        /* "parent/name" -> guint64 inode */
+    guint       n_names;
+    gboolean    full;
+};
+
+/* Volumes by name, reset with each file. Inode numbers are per volume. */
+static wmem_map_t *volumes;
+
+xsan_volume_t *
+xsan_volume_get(const char *name)
+{
+    xsan_volume_t *vol = (xsan_volume_t *)wmem_map_lookup(volumes, name);
+    if (!vol) {
+        vol = wmem_new0(wmem_file_scope(), xsan_volume_t);
+        vol->name = wmem_strdup(wmem_file_scope(), name);
+        vol->by_inode = wmem_map_new(wmem_file_scope(), g_int64_hash, g_int64_equal);
+        vol->by_name = wmem_map_new(wmem_file_scope(), g_str_hash, g_str_equal);
+        wmem_map_insert(volumes, vol->name, vol);
+    }
+    return vol;
+}
+
+const char *
+xsan_volume_name(const xsan_volume_t *vol)
+{
+    return vol->name;
+}
+
+void
+xsan_volume_set_root(xsan_volume_t *vol, guint64 root)
+{
+    vol->has_root = TRUE;
+    vol->root = root;
+}
+
+static char *
+child_key(wmem_allocator_t *scope, guint64 parent, const char *name)
+{
+    return wmem_strdup_printf(scope, "%" PRIu64 "/%s", parent, name);
+}
+
+/* "." and ".." would make loops of the parent links. */
+static gboolean
+usable_name(const char *name)
+{
+    return name && *name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && !strchr(name, '/');
+}
+
+static void
+forget(xsan_volume_t *vol, guint64 parent, const char *name, packet_info *pinfo)
+{
+    char *key = child_key(pinfo->pool, parent, name);
+    guint64 *inode = (guint64 *)wmem_map_remove(vol->by_name, key);
+    if (inode) {
+        xsan_dentry_t *d = (xsan_dentry_t *)wmem_map_lookup(vol->by_inode, inode);
+        if (d && strcmp(d->child_key, key) == 0)
+            wmem_map_remove(vol->by_inode, inode);
+    }
+}
+
+static void
+learn(xsan_ctx_t *c, guint64 parent, const char *name, guint64 inode)
+{
+    xsan_volume_t *vol = c->vol;
+    if (!usable_name(name) || (vol->has_root && inode == vol->root) || inode == parent)
+        return;
+    xsan_dentry_t *d = (xsan_dentry_t *)wmem_map_lookup(vol->by_inode, &inode);
+    if (d && d->parent == parent && strcmp(d->name, name) == 0)
+        return;
+    if (d) {
+        /* The inode has a new name; its old key goes unless another inode took it. */
+        guint64 *old = (guint64 *)wmem_map_lookup(vol->by_name, d->child_key);
+        if (old && *old == inode)
+            wmem_map_remove(vol->by_name, d->child_key);
+    } else {
+        if (vol->n_names >= XSAN_MAX_NAMES) {
+            if (!vol->full) {
+                vol->full = TRUE;
+                c->fr->caps |= XSAN_CAP_NAMES;
+            }
+            return;
+        }
+        d = wmem_new0(wmem_file_scope(), xsan_dentry_t);
+        guint64 *k = wmem_new(wmem_file_scope(), guint64);
+        *k = inode;
+        wmem_map_insert(vol->by_inode, k, d);
+        vol->n_names++;
+    }
+    d->parent = parent;
+    d->name = wmem_strdup(wmem_file_scope(), name);
+    d->child_key = child_key(wmem_file_scope(), parent, name);
+    guint64 *ik = wmem_new(wmem_file_scope(), guint64);
+    *ik = inode;
+    wmem_map_insert(vol->by_name, d->child_key, ik);
+}
+
+/* "/" and the components from the root; NULL when a link is unknown or
+ * the links loop. */
+static const char *
+path_of(const xsan_volume_t *vol, guint64 inode)
+{
+    const char *parts[XSAN_MAX_PATH_DEPTH];
+    guint n = 0;
+
+    if (!vol || !vol->has_root)
+        return NULL;
+    while (inode != vol->root) {
+        const xsan_dentry_t *d = (const xsan_dentry_t *)wmem_map_lookup(vol->by_inode, &inode);
+        if (!d || n == XSAN_MAX_PATH_DEPTH)
+            return NULL;
+        parts[n++] = d->name;
+        inode = d->parent;
+    }
+    if (n == 0)
+        return "/";
+    wmem_strbuf_t *buf = wmem_strbuf_new(wmem_file_scope(), "");
+    while (n > 0)
+        wmem_strbuf_append_printf(buf, "/%s", parts[--n]);
+    return wmem_strbuf_finalize(buf);
+}
+
+static const char *
+path_in(const xsan_volume_t *vol, guint64 parent, const char *name)
+{
+    const char *dir = path_of(vol, parent);
+    if (!dir || !name)
+        return NULL;
+    return wmem_strdup_printf(wmem_file_scope(), "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name);
+}
+
+/* The path (and RENAME's new path) a request names. */
+static void
+request_paths(xsan_ctx_t *c)
+{
+    const xsan_msg_t *msg = c->msg;
+    const char *name = msg->body ? xsan_scope_str(msg->body->top, XSAN_TAG_NAME) : NULL;
+    const char *new_name = msg->body ? xsan_scope_str(msg->body->top, XSAN_TAG_NEW_NAME) : NULL;
+    guint64 parent, new_parent, inode;
+
+    if (xsan_body_u64(msg, XSAN_TAG_PARENT_INODE, &parent) && name)
+        c->fr->path = path_in(c->vol, parent, name);
+    else if (xsan_body_u64(msg, XSAN_TAG_INODE, &inode))
+        c->fr->path = path_of(c->vol, inode);
+    if (xsan_body_u64(msg, XSAN_TAG_NEW_PARENT_INODE, &new_parent) && new_name)
+        c->fr->new_path = path_in(c->vol, new_parent, new_name);
+    if (c->call && c->fr->role == XSAN_ROLE_REQUEST) {
+        c->call->path = c->fr->path;
+        c->call->new_path = c->fr->new_path;
+    }
+}
+
+static void
+learn_dirents(xsan_ctx_t *c, guint64 dir)
+{
+    const xsan_body_t *body = c->msg->body;
+    guint n = wmem_array_get_count(body->groups);
+    for (guint i = 0; i < n; i++) {
+        const xsan_group_t *g = (const xsan_group_t *)wmem_array_index(body->groups, i);
+        xsan_value_t v;
+        if (g->tag == XSAN_TAG_DIRENT && xsan_scope_get(g->scope, XSAN_TAG_INODE, &v))
+            learn(c, dir, xsan_scope_str(g->scope, XSAN_TAG_NAME), v.u);
+    }
+}
+
+/* What an OK response teaches. */
+static void
+learn_from_response(xsan_ctx_t *c)
+{
+    const xsan_call_t *call = c->call;
+    guint64 inode;
+
+    switch (c->msg->opcode) {
+    case XSAN_OP_LOOKUP:
+    case XSAN_OP_CREATE:
+        if (call->has_parent && xsan_body_u64(c->msg, XSAN_TAG_INODE, &inode))
+            learn(c, call->parent, call->name, inode);
+        break;
+    case XSAN_OP_READDIR:
+        if (call->has_inode)
+            learn_dirents(c, call->inode);
+        break;
+    case XSAN_OP_RENAME:
+        if (call->has_parent && call->has_new_parent && call->name && call->new_name) {
+            char *key = child_key(c->pinfo->pool, call->parent, call->name);
+            guint64 *moved = (guint64 *)wmem_map_lookup(c->vol->by_name, key);
+            if (moved) {
+                guint64 ino = *moved;
+                learn(c, call->new_parent, call->new_name, ino);
+            }
+        }
+        break;
+    case XSAN_OP_REMOVE:
+        if (call->has_parent && call->name)
+            forget(c->vol, call->parent, call->name, c->pinfo);
+        break;
+    default:
+        break;
+    }
+}
+
+void
+xsan_names_analyse(xsan_ctx_t *c)
+{
+    const xsan_msg_t *msg = c->msg;
+    guint64 inode;
+
+    if (!c->vol)
+        return;
+    if (!XSAN_IS_RESPONSE(msg)) {
+        request_paths(c);
+        return;
+    }
+    if (!c->call)
+        return;
+    if (c->fr->role == XSAN_ROLE_RESPONSE && msg->has_status && msg->status == XSAN_STATUS_OK)
+        learn_from_response(c);
+    /* A response is about what its request named, as it was then. */
+    c->fr->path = c->call->path;
+    c->fr->new_path = c->call->new_path;
+    if (!c->fr->path && xsan_body_u64(msg, XSAN_TAG_INODE, &inode))
+        c->fr->path = path_of(c->vol, inode);
+}
+
+void
+xsan_names_show(packet_info *pinfo _U_, const xsan_msg_t *msg, const xsan_frame_t *fr)
+{
+    proto_item *pi;
+    if (fr->path) {
+        pi = proto_tree_add_string(msg->tree, hf_path, msg->tvb, 0, 0, fr->path);
+        proto_item_set_generated(pi);
+    }
+    if (fr->new_path) {
+        pi = proto_tree_add_string(msg->tree, hf_new_path, msg->tvb, 0, 0, fr->new_path);
+        proto_item_set_generated(pi);
+    }
+}
+
+void
+xsan_names_register(int proto)
+{
+    static hf_register_info hf[] = {
+        { &hf_path, { "Path", "xsan.path", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Path of the inode (or PARENT_INODE + NAME) this message is about, from the volume's"
+            " root as names learnt so far show it when the message was sent (name snooping)", HFILL } },
+        { &hf_new_path, { "New path", "xsan.new_path", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Path a RENAME moves the entry to (NEW_PARENT_INODE + NEW_NAME)", HFILL } },
+    };
+    proto_register_field_array(proto, hf, array_length(hf));
+    volumes = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
+}

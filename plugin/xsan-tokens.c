@@ -1,0 +1,314 @@
+/* xsan-tokens.c
+ * Token life (grant, revoke, release) per FSM, the coherency check between
+ * clients' EXCLUSIVE tokens, the lease a revoked token must be released in,
+ * and byte-range LOCK conflicts.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "xsan-analysis.h"
+
+static int hf_granted_in = -1;
+static int hf_revoked_in = -1;
+static int hf_released_in = -1;
+static int hf_held = -1;
+static int hf_release_delay = -1;
+static int hf_conflict_in = -1;
+
+static expert_field ei_coherency = EI_INIT;
+static expert_field ei_late_release = EI_INIT;
+static expert_field ei_lock_conflict = EI_INIT;
+
+struct xsan_token {
+    guint64      id;
+    xsan_conv_t *holder;        /* a client is one TCP connection */
+    guint64      inode, offset, length;
+    guint8       tclass, tmode;
+    guint32      granted_in, revoked_in, released_in;
+    nstime_t     granted_at, revoked_at;
+};
+
+/* What one message shows about a token. */
+typedef struct xsan_token_view {
+    xsan_token_t *token;
+    guint32       conflict_in;      /* grant of the other client's overlapping token */
+    guint64       conflict_id;
+    gboolean      has_held, has_delay, late;
+    nstime_t      held;             /* grant to release */
+    nstime_t      release_delay;    /* revoke to release */
+    guint32       lease_secs;
+} xsan_token_view_t;
+
+static xsan_token_view_t *
+view_of(xsan_ctx_t *c, xsan_token_t *tok)
+{
+    xsan_token_view_t *v = wmem_new0(wmem_file_scope(), xsan_token_view_t);
+    v->token = tok;
+    c->fr->tok = v;
+    return v;
+}
+
+/* Half-open ranges [offset, offset+length); an end past 2^64 saturates. */
+static gboolean
+overlaps(guint64 a_off, guint64 a_len, guint64 b_off, guint64 b_len)
+{
+    guint64 a_end = a_off + a_len < a_off ? G_MAXUINT64 : a_off + a_len;
+    guint64 b_end = b_off + b_len < b_off ? G_MAXUINT64 : b_off + b_len;
+    return a_len && b_len && a_off < b_end && b_off < a_end;
+}
+
+/* An EXCLUSIVE token of another client, same class and inode, overlapping
+ * and not released: both held at once breaks coherency. */
+typedef struct conflict_search {
+    const xsan_token_t *tok;
+    const xsan_token_t *found;
+} conflict_search_t;
+
+static void
+conflict_test(gpointer key _U_, gpointer value, gpointer user_data)
+{
+    conflict_search_t *s = (conflict_search_t *)user_data;
+    const xsan_token_t *t = (const xsan_token_t *)value;
+    const xsan_token_t *tok = s->tok;
+    if (!s->found && t != tok && t->holder != tok->holder && !t->released_in &&
+        t->inode == tok->inode && t->tclass == tok->tclass &&
+        t->tmode == XSAN_TOKEN_MODE_EXCLUSIVE &&
+        overlaps(t->offset, t->length, tok->offset, tok->length))
+        s->found = t;
+}
+
+/* The map holds live tokens only, at most XSAN_MAX_TOKENS. */
+static const xsan_token_t *
+find_conflict(const xsan_fsm_t *fsm, const xsan_token_t *tok)
+{
+    conflict_search_t s = { tok, NULL };
+    if (tok->tmode == XSAN_TOKEN_MODE_EXCLUSIVE)
+        wmem_map_foreach(fsm->tokens, conflict_test, &s);
+    return s.found;
+}
+
+static void
+grant(xsan_ctx_t *c, xsan_fsm_t *fsm)
+{
+    const xsan_call_t *call = c->call;
+    guint64 id;
+
+    if (!xsan_body_u64(c->msg, XSAN_TAG_TOKEN_ID, &id) || !call->has_inode)
+        return;
+    gboolean replaces = wmem_map_contains(fsm->tokens, &id);
+    if (!replaces && fsm->n_tokens >= XSAN_MAX_TOKENS) {
+        if (!fsm->tokens_full) {
+            fsm->tokens_full = TRUE;
+            c->fr->caps |= XSAN_CAP_TOKENS;
+        }
+        return;
+    }
+    xsan_token_t *tok = wmem_new0(wmem_file_scope(), xsan_token_t);
+    tok->id = id;
+    tok->holder = c->conv;
+    tok->inode = call->inode;
+    tok->tclass = call->tclass;
+    tok->tmode = call->tmode;
+    tok->offset = call->offset;
+    tok->length = call->length;
+    tok->granted_in = c->pinfo->num;
+    tok->granted_at = c->pinfo->abs_ts;
+    c->call->token = tok;
+
+    xsan_token_view_t *v = view_of(c, tok);
+    const xsan_token_t *other = find_conflict(fsm, tok);
+    if (other) {
+        v->conflict_in = other->granted_in;
+        v->conflict_id = other->id;
+    }
+    guint64 *k = wmem_new(wmem_file_scope(), guint64);
+    *k = id;
+    wmem_map_insert(fsm->tokens, k, tok);
+    if (!replaces)
+        fsm->n_tokens++;
+}
+
+static xsan_token_t *
+named_token(const xsan_ctx_t *c, xsan_fsm_t *fsm)
+{
+    guint64 id;
+    if (!xsan_body_u64(c->msg, XSAN_TAG_TOKEN_ID, &id))
+        return NULL;
+    return (xsan_token_t *)wmem_map_lookup(fsm->tokens, &id);
+}
+
+static void
+revoke(xsan_ctx_t *c, xsan_fsm_t *fsm)
+{
+    xsan_token_t *tok = named_token(c, fsm);
+    if (!tok)
+        return;
+    if (!tok->revoked_in) {
+        tok->revoked_in = c->pinfo->num;
+        tok->revoked_at = c->pinfo->abs_ts;
+    }
+    view_of(c, tok);
+}
+
+/* The first copy of a release ends the token; it leaves the live map. */
+static void
+release(xsan_ctx_t *c, xsan_fsm_t *fsm)
+{
+    xsan_token_t *tok = named_token(c, fsm);
+    if (!tok || tok->released_in)
+        return;
+    xsan_token_view_t *v = view_of(c, tok);
+    tok->released_in = c->pinfo->num;
+    v->has_held = TRUE;
+    nstime_delta(&v->held, &c->pinfo->abs_ts, &tok->granted_at);
+    if (tok->revoked_in) {
+        v->has_delay = TRUE;
+        nstime_delta(&v->release_delay, &c->pinfo->abs_ts, &tok->revoked_at);
+        v->lease_secs = tok->holder->lease_secs;
+        v->late = v->lease_secs && nstime_to_sec(&v->release_delay) > (double)v->lease_secs;
+    }
+    wmem_map_remove(fsm->tokens, &tok->id);
+    fsm->n_tokens--;
+}
+
+static void
+check_lock(xsan_ctx_t *c)
+{
+    if (c->msg->opcode == XSAN_OP_LOCK && c->call && XSAN_IS_RESPONSE(c->msg) &&
+        c->fr->role == XSAN_ROLE_RESPONSE && c->msg->has_status &&
+        c->msg->status == XSAN_STATUS_LOCK_CONFLICT) {
+        c->fr->lock_conflict = TRUE;
+        c->fr->lock_inode = c->call->inode;
+    }
+}
+
+void
+xsan_tokens_analyse(xsan_ctx_t *c)
+{
+    const xsan_msg_t *msg = c->msg;
+    xsan_fsm_t *fsm = c->conv->fsm;
+
+    check_lock(c);
+    if (!xsan_pref_tokens || !fsm)
+        return;
+    switch (msg->opcode) {
+    case XSAN_OP_TOKEN_ACQUIRE:
+        if (c->fr->role == XSAN_ROLE_RESPONSE && msg->has_status && msg->status == XSAN_STATUS_OK)
+            grant(c, fsm);
+        break;
+    case XSAN_OP_TOKEN_REVOKE:
+        if (XSAN_IS_NOTIFY(msg))
+            revoke(c, fsm);
+        break;
+    case XSAN_OP_TOKEN_RELEASE:
+        if (!XSAN_IS_RESPONSE(msg))
+            release(c, fsm);
+        break;
+    default:
+        break;
+    }
+}
+
+static void
+add_frame(proto_tree *tree, int hf, const xsan_msg_t *msg, guint32 frame)
+{
+    if (frame) {
+        proto_item *pi = proto_tree_add_uint(tree, hf, msg->tvb, 0, 0, frame);
+        proto_item_set_generated(pi);
+    }
+}
+
+static void
+add_time(proto_tree *tree, int hf, const xsan_msg_t *msg, const nstime_t *t)
+{
+    proto_item *pi = proto_tree_add_time(tree, hf, msg->tvb, 0, 0, t);
+    proto_item_set_generated(pi);
+}
+
+static void
+show_lock_conflict(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *fr)
+{
+    const xsan_call_t *call = fr->call;
+    guint64 end = call->offset + call->length < call->offset ? G_MAXUINT64 : call->offset + call->length;
+    expert_add_info_format(pinfo, msg->item, &ei_lock_conflict,
+            "Byte-range lock conflict: %s lock on inode %" PRIu64 " [%" PRIu64 ", %" PRIu64
+            ") for owner %u refused", val_to_str_const(call->lock_type, xsan_lock_type_vals, "?"),
+            call->inode, call->offset, end, call->owner);
+}
+
+void
+xsan_tokens_show(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *fr)
+{
+    const xsan_token_view_t *v = fr->tok;
+    const xsan_token_t *tok = v ? v->token : NULL;
+    guint32 me = pinfo->num;
+
+    if (fr->lock_conflict)
+        show_lock_conflict(pinfo, msg, fr);
+    /* The request of a grant learns its token from the response. */
+    if (!tok && fr->call && msg->opcode == XSAN_OP_TOKEN_ACQUIRE && !XSAN_IS_RESPONSE(msg))
+        tok = fr->call->token;
+    if (!tok)
+        return;
+    if (tok->granted_in != me)
+        add_frame(msg->tree, hf_granted_in, msg, tok->granted_in);
+    if (tok->revoked_in != me)
+        add_frame(msg->tree, hf_revoked_in, msg, tok->revoked_in);
+    if (tok->released_in != me)
+        add_frame(msg->tree, hf_released_in, msg, tok->released_in);
+    if (!v)
+        return;
+    if (v->has_held)
+        add_time(msg->tree, hf_held, msg, &v->held);
+    if (v->has_delay) {
+        add_time(msg->tree, hf_release_delay, msg, &v->release_delay);
+        if (v->late)
+            expert_add_info_format(pinfo, msg->item, &ei_late_release,
+                    "Token 0x%" PRIx64 " released %.3f s after its revoke (frame %u),"
+                    " past the holder's %u s lease", tok->id, nstime_to_sec(&v->release_delay),
+                    tok->revoked_in, v->lease_secs);
+    }
+    if (tok->revoked_in == me && !tok->released_in && PINFO_FD_VISITED(pinfo))
+        expert_add_info_format(pinfo, msg->item, &ei_late_release,
+                "Token 0x%" PRIx64 " revoked here is never released in this capture", tok->id);
+    if (v->conflict_in) {
+        proto_item *pi = proto_tree_add_uint(msg->tree, hf_conflict_in, msg->tvb, 0, 0, v->conflict_in);
+        proto_item_set_generated(pi);
+        expert_add_info_format(pinfo, pi, &ei_coherency,
+                "Coherency violation: EXCLUSIVE %s token 0x%" PRIx64 " on inode %" PRIu64
+                " overlaps token 0x%" PRIx64 " another client holds (granted in frame %u)",
+                val_to_str_const(tok->tclass, xsan_token_class_vals, "?"), tok->id, tok->inode,
+                v->conflict_id, v->conflict_in);
+    }
+}
+
+void
+xsan_tokens_register(int proto)
+{
+    static hf_register_info hf[] = {
+        { &hf_granted_in, { "Token granted in", "xsan.token.granted_in", FT_FRAMENUM, BASE_NONE,
+            NULL, 0x0, "Frame of the TOKEN_ACQUIRE response that granted this token", HFILL } },
+        { &hf_revoked_in, { "Token revoked in", "xsan.token.revoked_in", FT_FRAMENUM, BASE_NONE,
+            NULL, 0x0, "Frame of the first TOKEN_REVOKE of this token", HFILL } },
+        { &hf_released_in, { "Token released in", "xsan.token.released_in", FT_FRAMENUM, BASE_NONE,
+            NULL, 0x0, "Frame of the TOKEN_RELEASE request that gave this token back", HFILL } },
+        { &hf_held, { "Token held for", "xsan.token.held", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+            "Time from the grant to this release", HFILL } },
+        { &hf_release_delay, { "Released after revoke", "xsan.token.release_delay",
+            FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+            "Time from the revoke to this release; must be within the holder's LEASE_SECS", HFILL } },
+        { &hf_conflict_in, { "Conflicts with token granted in", "xsan.token.conflict_in",
+            FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+            "Grant of another client's EXCLUSIVE token, same class and inode, overlapping range,"
+            " still held when this one was granted", HFILL } },
+    };
+    static ei_register_info ei[] = {
+        { &ei_coherency, { "xsan.expert.token_coherency", PI_SEQUENCE, PI_ERROR,
+            "Two clients hold overlapping EXCLUSIVE tokens (coherency violation)", EXPFILL } },
+        { &ei_late_release, { "xsan.expert.token_late_release", PI_SEQUENCE, PI_WARN,
+            "Revoked token not released within the holder's lease", EXPFILL } },
+        { &ei_lock_conflict, { "xsan.expert.lock_conflict", PI_SEQUENCE, PI_WARN,
+            "Byte-range lock refused: conflicts with another lock", EXPFILL } },
+    };
+    proto_register_field_array(proto, hf, array_length(hf));
+    expert_register_field_array(expert_register_protocol(proto), ei, array_length(ei));
+}
