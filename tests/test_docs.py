@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The documentation matches the plugin: docs/fields.md is what
+tools/gen-fields-doc makes of the fresh build, every field has a
+description, and every field the specification names is registered."""
+import importlib.machinery
+import importlib.util
+import re
+
+import pytest
+
+from conftest import REPO
+
+SPEC = REPO.parent / "shared" / "spec" / "xsan-wire-v1.md"
+FIELDS_MD = REPO / "docs" / "fields.md"
+
+
+def _load_generator():
+    path = REPO / "tools" / "gen-fields-doc"
+    loader = importlib.machinery.SourceFileLoader("gen_fields_doc", str(path))
+    spec = importlib.util.spec_from_loader("gen_fields_doc", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+gen = _load_generator()
+
+
+@pytest.fixture(scope="module")
+def rows(tshark):
+    out = tshark.run("-G", "fields").stdout.splitlines()
+    found = gen.field_rows(out)
+    assert found, "tshark -G fields lists no xsan field"
+    return found
+
+
+def _table_rows(text):
+    """The table rows of a fields document, order ignored."""
+    return sorted(line for line in text.splitlines() if line.startswith("| `xsan"))
+
+
+def test_fields_doc_is_current(rows):
+    fresh = gen.render(rows)
+    assert FIELDS_MD.is_file(), "docs/fields.md is missing: run tools/gen-fields-doc"
+    current = FIELDS_MD.read_text(encoding="utf-8")
+    # Rows are compared as sets (tshark does not promise an order); the prose
+    # around them must match exactly.
+    assert _table_rows(current) == _table_rows(fresh), \
+        "docs/fields.md is stale: run tools/gen-fields-doc --allow-missing (or fix the blurbs)"
+    strip = lambda t: [l for l in t.splitlines() if not l.startswith("| `xsan")]  # noqa: E731
+    assert strip(current) == strip(fresh), "docs/fields.md is stale: run tools/gen-fields-doc"
+
+
+def test_every_field_has_a_description(rows):
+    lacking = gen.missing(rows)
+    assert not lacking, "fields without a description (blurb): " + ", ".join(lacking)
+
+
+def spec_field_names(text):
+    """xsan.* names inside backticks of the specification ("xsan.flags.*"
+    names xsan.flags; ".error" continuations are not names on their own)."""
+    names = set()
+    for span in re.findall(r"`([^`]+)`", text):
+        for m in re.finditer(r"(?<![\w.])xsan(?:\.[A-Za-z0-9_]+)+", span):
+            names.add(m.group(0))
+    return names
+
+
+def test_spec_fields_are_registered(rows):
+    if not SPEC.is_file():
+        pytest.skip(f"no specification at {SPEC}")
+    wanted = spec_field_names(SPEC.read_text(encoding="utf-8"))
+    assert wanted, "no xsan.* field found in the specification"
+    registered = {r[0] for r in rows}
+    assert not sorted(wanted - registered), \
+        "fields the specification names but the plugin does not register: " + \
+        ", ".join(sorted(wanted - registered))
+
+
+def test_profile_is_accepted(tshark):
+    """tools/install-profile puts profile/Xsan where tshark -C Xsan reads it;
+    tshark reads it without a warning and shows its custom columns."""
+    import os
+    import subprocess
+    home = tshark.root / "profile-home"   # inside the staged tree: readable by nobody
+    home.mkdir(exist_ok=True)
+    env = dict(tshark.env, HOME=str(home))
+    env.pop("XDG_CONFIG_HOME", None)
+    subprocess.run([str(REPO / "tools" / "install-profile")], env=env, check=True,
+                   capture_output=True)
+    for dirpath, _dirs, files in os.walk(home):
+        os.chmod(dirpath, 0o755)
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o644)
+    cap = tshark.stage("vectors-tcp.pcapng")
+    cols = ["Opcode", "XID", "Status", "Path", "Resp. time"]
+    args = ["-C", "Xsan", "-r", str(cap), "-Y", "xsan.flags.response == 1", "-T", "fields"]
+    for c in cols:
+        args += ["-e", "_ws.col." + c]
+    proc = subprocess.run(tshark.stage_.command(args), env=env, capture_output=True,
+                          text=True, cwd=tshark.files, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == "", "tshark -C Xsan warned:\n" + proc.stderr
+    rows = [line.split("\t") for line in proc.stdout.splitlines()]
+    assert rows and all(len(r) == len(cols) for r in rows)
+    assert any(r[0] == "HELLO" and r[2] == "OK" for r in rows), rows[:5]
+    assert any(r[4] for r in rows), "no response time shown in the Resp. time column"
