@@ -38,7 +38,7 @@ xsan_volume_get(const char *name)
     if (!vol) {
         vol = wmem_new0(wmem_file_scope(), xsan_volume_t);
         vol->name = wmem_strdup(wmem_file_scope(), name);
-        vol->by_inode = wmem_map_new(wmem_file_scope(), g_int64_hash, g_int64_equal);
+        vol->by_inode = wmem_map_new(wmem_file_scope(), wmem_int64_hash, g_int64_equal);
         vol->by_name = wmem_map_new(wmem_file_scope(), g_str_hash, g_str_equal);
         wmem_map_insert(volumes, vol->name, vol);
     }

@@ -97,7 +97,7 @@ conv_state(packet_info *pinfo)
     xsan_conv_t *cs = (xsan_conv_t *)conversation_get_proto_data(conv, proto_xsan_state);
     if (!cs) {
         cs = wmem_new0(wmem_file_scope(), xsan_conv_t);
-        cs->calls = wmem_map_new(wmem_file_scope(), g_int64_hash, g_int64_equal);
+        cs->calls = wmem_map_new(wmem_file_scope(), wmem_int64_hash, g_int64_equal);
         conversation_add_proto_data(conv, proto_xsan_state, cs);
     }
     return cs;
@@ -112,7 +112,7 @@ fsm_get(const address *addr, guint32 port)
     if (!fsm) {
         fsm = wmem_new0(wmem_file_scope(), xsan_fsm_t);
         fsm->sessions = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-        fsm->tokens = wmem_map_new(wmem_file_scope(), g_int64_hash, g_int64_equal);
+        fsm->tokens = wmem_map_new(wmem_file_scope(), wmem_int64_hash, g_int64_equal);
         wmem_map_insert(fsm_map, key, fsm);
     }
     return fsm;
