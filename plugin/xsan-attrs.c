@@ -10,7 +10,6 @@
 #include <epan/expert.h>
 #include <epan/to_str.h>
 #include <epan/strutil.h>
-#include <wsutil/pint.h>
 
 typedef enum {
     XSAN_T_U8, XSAN_T_U16, XSAN_T_U32, XSAN_T_U64, XSAN_T_BOOL, XSAN_T_STRING,
@@ -307,12 +306,12 @@ format_value(wmem_allocator_t *pool, const xsan_attr_def_t *def, const xsan_valu
     case XSAN_T_BOOL:
         return v->u ? "true" : "false";
     case XSAN_T_STRING:
-        return wmem_strdup_printf(pool, "\"%s\"", format_text(pool, (const guchar *)v->s, strlen(v->s)));
+        return wmem_strdup_printf(pool, "\"%s\"", xsan_format_text(pool, v->s, strlen(v->s)));
     case XSAN_T_BYTES16: {
         e_guid_t guid;
-        guid.data1 = pntoh32(v->b);
-        guid.data2 = pntoh16(v->b + 4);
-        guid.data3 = pntoh16(v->b + 6);
+        guid.data1 = xsan_pntoh32(v->b);
+        guid.data2 = xsan_pntoh16(v->b + 4);
+        guid.data3 = xsan_pntoh16(v->b + 6);
         memcpy(guid.data4, v->b + 8, 8);
         return guid_to_str(pool, &guid);
     }

@@ -37,4 +37,21 @@ typedef gboolean xsan_bool;
 #define xsan_val_to_str(scope, val, vs, fmt) val_to_str((val), (vs), (fmt))
 #endif
 
+/* 4.6 renamed the wsutil/pint.h readers (pntoh32 -> pntohu32, ...). */
+#include <wsutil/pint.h>
+#if XSAN_WS_AT_LEAST(4, 6)
+#define xsan_pntoh16(p) pntohu16(p)
+#define xsan_pntoh32(p) pntohu32(p)
+#else
+#define xsan_pntoh16(p) pntoh16(p)
+#define xsan_pntoh32(p) pntoh32(p)
+#endif
+
+/* format_text() takes const guchar * in 4.0 and const char * from 4.4 on. */
+#if XSAN_WS_AT_LEAST(4, 4)
+#define xsan_format_text(pool, s, len) format_text((pool), (const char *)(s), (len))
+#else
+#define xsan_format_text(pool, s, len) format_text((pool), (const guchar *)(s), (len))
+#endif
+
 #endif /* XSAN_COMPAT_H */

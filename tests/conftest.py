@@ -9,6 +9,7 @@ plugins` does not list exactly that copy.
 """
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,12 @@ class TShark:
         self.plugin_sha = _sha(so)
         self.prefix = self.stage_.prefix
         self.env = self.stage_.env
+
+    def unescape(self, value):
+        """From 4.4 on, -T fields escapes backslashes too (4.0 leaves them)."""
+        if tuple(map(int, self.version.split("."))) < (4, 4) or "\\" not in value:
+            return value
+        return re.sub(r"\\([\\tnr])", lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(m.group(1), "\\"), value)
 
     def stage(self, capture):
         """Copy a capture where the unprivileged user can read it."""
@@ -88,7 +95,8 @@ class TShark:
                 continue
             cols = line.split("\t")
             cols += [""] * (len(names) - len(cols))
-            rows.append({n: (c.split(AGG) if c else []) for n, c in zip(names, cols)})
+            rows.append({n: ([self.unescape(v) for v in c.split(AGG)] if c else [])
+                         for n, c in zip(names, cols)})
         return rows
 
     def count(self, capture, dfilter, two_pass=False, extra=()):
