@@ -230,20 +230,26 @@ static const char *
 message_info(packet_info *pinfo, const xsan_msg_t *msg, const char *note)
 {
     wmem_strbuf_t *buf = wmem_strbuf_new(pinfo->pool, "");
-    wmem_strbuf_append_printf(buf, "%s %s xid=0x%x", xsan_opcode_name(pinfo->pool, msg->opcode),
-                              message_kind(msg->flags), msg->xid);
+    wmem_strbuf_append(buf, xsan_opcode_name(pinfo->pool, msg->opcode));
+    wmem_strbuf_append_c(buf, ' ');
+    wmem_strbuf_append(buf, message_kind(msg->flags));
+    wmem_strbuf_append_printf(buf, " xid=0x%x", msg->xid);
     if (msg->flags & XSAN_FLAG_RETRY)
         wmem_strbuf_append(buf, " [retry]");
-    if (msg->has_status)
-        wmem_strbuf_append_printf(buf, " %s", val_to_str_const(msg->status, xsan_status_vals, "STATUS?"));
+    if (msg->has_status) {
+        wmem_strbuf_append_c(buf, ' ');
+        wmem_strbuf_append(buf, val_to_str_const(msg->status, xsan_status_vals, "STATUS?"));
+    }
     if (msg->body) {
         guint shown = 0;
         for (guint i = 0; i < array_length(info_attrs) && shown < INFO_MAX_ATTRS; i++) {
             xsan_value_t v;
             if (!xsan_scope_get(msg->body->top, info_attrs[i].tag, &v))
                 continue;
-            wmem_strbuf_append_printf(buf, " %s=%s", info_attrs[i].key,
-                    xsan_attr_value_str(pinfo->pool, info_attrs[i].tag, &v, TRUE));
+            wmem_strbuf_append_c(buf, ' ');
+            wmem_strbuf_append(buf, info_attrs[i].key);
+            wmem_strbuf_append_c(buf, '=');
+            xsan_attr_value_append(buf, pinfo->pool, info_attrs[i].tag, &v, TRUE);
             shown++;
         }
         for (guint i = 0; i < array_length(info_groups); i++) {
@@ -252,8 +258,10 @@ message_info(packet_info *pinfo, const xsan_msg_t *msg, const char *note)
                 wmem_strbuf_append_printf(buf, " %s=%u", info_groups[i].key, n);
         }
         const char *extra = xsan_state_info(pinfo, msg);
-        if (extra)
-            wmem_strbuf_append_printf(buf, " %s", extra);
+        if (extra) {
+            wmem_strbuf_append_c(buf, ' ');
+            wmem_strbuf_append(buf, extra);
+        }
     }
     if (note)
         wmem_strbuf_append_printf(buf, " [%s]", note);
@@ -387,6 +395,12 @@ decode_body(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *xtree)
         show_exception(body_tvb, pinfo, xtree, EXCEPT_CODE, GET_MESSAGE);
         expert_add_info(pinfo, proto_tree_get_parent(xtree), &ei_decode_exception);
     }
+    CATCH(DissectorError) {
+        /* e.g. the tree item limit: keep the analysis, the Info column and
+         * the next message of the segment going */
+        show_exception(body_tvb, pinfo, xtree, EXCEPT_CODE, GET_MESSAGE);
+        expert_add_info(pinfo, proto_tree_get_parent(xtree), &ei_decode_exception);
+    }
     ENDTRY;
     return body;
 }
@@ -402,7 +416,11 @@ check_status(packet_info *pinfo, proto_item *ti, xsan_msg_t *msg)
         expert_add_info(pinfo, ti, &ei_no_status);
         return;
     }
-    xsan_scope_get(msg->body->top, XSAN_TAG_STATUS, &v);
+    if (!xsan_scope_get(msg->body->top, XSAN_TAG_STATUS, &v)) {
+        /* a STATUS of the wrong length starts the body but holds no value */
+        expert_add_info(pinfo, ti, &ei_no_status);
+        return;
+    }
     msg->has_status = TRUE;
     msg->status = (guint32)v.u;
     if ((msg->status != XSAN_STATUS_OK) != ((msg->flags & XSAN_FLAG_ERROR) != 0))

@@ -44,27 +44,36 @@ typedef struct xsan_conv {
     gboolean    calls_full;     /* the cap was hit and said so */
     xsan_fsm_t *fsm;            /* the server side, once a call showed it */
     guint32     lease_secs;     /* from this connection's HELLO response; 0 unknown */
+    const char *client[2];      /* requester's address as text, by request direction */
+    address     client_addr[2]; /* the address it was made from */
 } xsan_conv_t;
 
-/* One request and its first response. */
+/* What a request said that the analysis of its response needs. Only the
+ * opcodes that use it get one (xsan_call_req_wanted), and it is freed once
+ * nothing can read it any more (after the first response, mostly). */
+typedef struct xsan_call_req {
+    const char *volume;         /* MOUNT, ELECTION_VOTE */
+    const char *name, *new_name;
+    guint64     inode, parent, new_parent;
+    guint64     offset, length;
+    guint32     owner;
+    guint32     epoch;          /* ELECTION_VOTE */
+    guint8      tclass, tmode, lock_type;
+    guint8      has_inode, has_parent, has_new_parent;
+} xsan_call_req_t;
+
+/* One request and its first response. Kept for the whole file (the frames
+ * of both point to it), so it holds only what every pass shows. */
 typedef struct xsan_call {
+    guint64     key;            /* its key in xsan_conv_t.calls */
     guint32     req_frame;      /* frame completing the first copy */
     guint32     rsp_frame;      /* frame completing the first response; 0 none yet */
     nstime_t    req_time;
     nstime_t    rsp_time;
-    const char *client;         /* requester's address */
-    /* what the request said, for the response's analysis */
-    const char *volume;         /* MOUNT */
-    gboolean    has_inode, has_parent, has_new_parent;
-    guint64     inode, parent, new_parent;
-    const char *name, *new_name;
-    guint8      tclass, tmode;
-    guint64     offset, length;
-    guint8      lock_type;
-    guint32     owner;
-    guint32     epoch;          /* ELECTION_VOTE */
-    /* what the analysis found at the request */
-    const char *path, *new_path;
+    const char *client;         /* requester's address (shared by the conversation) */
+    const char *volume;         /* session volume at the request (frame records) */
+    const char *path, *new_path;    /* what the analysis found at the request */
+    xsan_call_req_t *req;       /* what the request said; NULL when not needed (any more) */
     xsan_token_t *token;        /* TOKEN_ACQUIRE: what it was granted */
 } xsan_call_t;
 
@@ -90,7 +99,9 @@ struct xsan_token_view;
 struct xsan_hb_view;
 struct xsan_fo_view;
 
-/* What one message shows, decided on the first pass. */
+/* What one message shows, decided on the first pass. The analyses fill it
+ * on the stack; xsan-state.c stores it compactly (most messages need only
+ * role, call and volume) and rebuilds it in later passes. */
 typedef struct xsan_frame {
     xsan_role_t  role;
     xsan_call_t *call;
@@ -129,6 +140,10 @@ void xsan_volume_set_root(xsan_volume_t *vol, guint64 root);
 
 /* Request attributes a call keeps: u64 of tag, or FALSE. */
 gboolean xsan_body_u64(const xsan_msg_t *msg, guint16 tag, guint64 *out);
+
+/* Hash of a guint64 key (both halves, seeded per run; cheaper than
+ * wmem_int64_hash, which runs the byte-wise strong hash). */
+guint xsan_u64_hash(gconstpointer key);
 
 /* Each analysis: register fields, first-pass analysis, every-pass display. */
 void xsan_names_register(int proto);

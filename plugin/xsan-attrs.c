@@ -185,6 +185,7 @@ static expert_field ei_group_too_deep = EI_INIT;
 static expert_field ei_unknown_tag = EI_INIT;
 static expert_field ei_invalid_utf8 = EI_INIT;
 static expert_field ei_embedded_nul = EI_INIT;
+static expert_field ei_too_many_attrs = EI_INIT;
 
 /* Tag names for xsan.attr.tag, built from the table at registration. */
 static value_string *tag_vals;
@@ -339,11 +340,97 @@ xsan_attr_value_str(wmem_allocator_t *pool, guint16 tag, const xsan_value_t *v, 
     return def ? format_value(pool, def, v, compact) : "";
 }
 
+void
+xsan_attr_value_append(wmem_strbuf_t *buf, wmem_allocator_t *pool, guint16 tag,
+                       const xsan_value_t *v, gboolean compact)
+{
+    const xsan_attr_def_t *def = lookup_row(tag, NULL);
+    if (!def)
+        return;
+    switch (def->type) {
+    case XSAN_T_U8: case XSAN_T_U16: case XSAN_T_U32: case XSAN_T_U64:
+        if (def->strings) {
+            wmem_strbuf_append(buf, val_to_str_const((guint32)v->u, (const value_string *)def->strings,
+                                                     "Unknown"));
+            if (!compact)
+                wmem_strbuf_append_printf(buf, " (%" PRIu64 ")", v->u);
+        } else if (def->display == BASE_OCT) {
+            wmem_strbuf_append_printf(buf, "0%" PRIo64, v->u);
+        } else if (def->display == BASE_HEX) {
+            wmem_strbuf_append_printf(buf, "0x%" PRIx64, v->u);
+        } else {
+            wmem_strbuf_append_printf(buf, "%" PRIu64, v->u);
+        }
+        return;
+    case XSAN_T_STRING:
+        wmem_strbuf_append_c(buf, '"');
+        wmem_strbuf_append(buf, xsan_format_text(pool, v->s, strlen(v->s)));
+        wmem_strbuf_append_c(buf, '"');
+        return;
+    default:
+        wmem_strbuf_append(buf, format_value(pool, def, v, compact));
+        return;
+    }
+}
+
+/* The attribute's label, "NAME: value", as format_value would make the
+ * value, in one formatting step for the common types. */
+static void
+set_value_label(wmem_allocator_t *pool, proto_item *item, const xsan_attr_def_t *def,
+                const xsan_value_t *v)
+{
+    switch (def->type) {
+    case XSAN_T_U8: case XSAN_T_U16: case XSAN_T_U32: case XSAN_T_U64:
+        if (def->strings)
+            proto_item_set_text(item, "%s: %s (%" PRIu64 ")", def->name,
+                    val_to_str_const((guint32)v->u, (const value_string *)def->strings, "Unknown"), v->u);
+        else if (def->display == BASE_OCT)
+            proto_item_set_text(item, "%s: 0%" PRIo64, def->name, v->u);
+        else if (def->display == BASE_HEX)
+            proto_item_set_text(item, "%s: 0x%" PRIx64, def->name, v->u);
+        else
+            proto_item_set_text(item, "%s: %" PRIu64, def->name, v->u);
+        return;
+    case XSAN_T_BOOL:
+        proto_item_set_text(item, "%s: %s", def->name, v->u ? "true" : "false");
+        return;
+    case XSAN_T_STRING:
+        proto_item_set_text(item, "%s: \"%s\"", def->name, xsan_format_text(pool, v->s, strlen(v->s)));
+        return;
+    default:
+        proto_item_set_text(item, "%s: %s", def->name, format_value(pool, def, v, FALSE));
+        return;
+    }
+}
+
+/* g_utf8_validate() rejects any NUL; a NUL has its own note, so validate
+ * the pieces between them. */
+static gboolean
+utf8_valid_with_nuls(const guint8 *p, int len)
+{
+    while (len > 0) {
+        const guint8 *nul = (const guint8 *)memchr(p, '\0', len);
+        int piece = nul ? (int)(nul - p) : len;
+        if (piece && !g_utf8_validate((const char *)p, piece, NULL))
+            return FALSE;
+        p += piece + 1;
+        len -= piece + 1;
+    }
+    return TRUE;
+}
+
+/* Attributes decoded per message, nested ones included: enough for a
+ * 16,000-entry READDIR, while a 1 MiB body of empty attributes (262,144)
+ * would put ~1.3 million items in the tree, past Wireshark's limit, at
+ * ~1 KB of tree each. */
+#define XSAN_MAX_ATTRS 65536
+
 typedef struct walker {
     tvbuff_t    *tvb;
     packet_info *pinfo;
     xsan_body_t *body;
     gboolean     labels;    /* the tree is shown: worth formatting labels */
+    gboolean     stopped;   /* the attribute budget ran out */
 } walker_t;
 
 static void walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t *scope);
@@ -371,7 +458,7 @@ decode_value(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_at
         v.s = (const char *)tvb_get_string_enc(pool, tvb, offset, len, ENC_UTF_8);
         if (len > 0 && memchr(raw, '\0', len))
             expert_add_info(w->pinfo, attr_item, &ei_embedded_nul);
-        if (!g_utf8_validate((const char *)raw, len, NULL))
+        if (!utf8_valid_with_nuls(raw, len))
             expert_add_info(w->pinfo, attr_item, &ei_invalid_utf8);
         break;
     }
@@ -391,7 +478,7 @@ decode_value(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_at
 
     scope_record(pool, scope, row, &v);
     if (w->labels)
-        proto_item_set_text(attr_item, "%s: %s", def->name, format_value(pool, def, &v, FALSE));
+        set_value_label(pool, attr_item, def, &v);
 }
 
 static void
@@ -418,8 +505,16 @@ walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t
     tvbuff_t *tvb = w->tvb;
 
     /* Every pass consumes at least the 4-byte attribute header. */
-    while (offset < end) {
+    while (offset < end && !w->stopped) {
         int avail = end - offset;
+        if (w->body->n_attrs >= XSAN_MAX_ATTRS) {
+            proto_item *ti = proto_tree_add_item(tree, hf_attr_value, tvb, offset, avail, ENC_NA);
+            expert_add_info_format(w->pinfo, ti, &ei_too_many_attrs,
+                    "More than %d attributes in one message; the last %d bytes are not decoded",
+                    XSAN_MAX_ATTRS, avail);
+            w->stopped = TRUE;      /* enclosing groups stop too, without another item */
+            return;
+        }
         if (avail < XSAN_ATTR_HDR_LEN) {
             proto_item *ti = proto_tree_add_item(tree, hf_attr_value, tvb, offset, avail, ENC_NA);
             expert_add_info_format(w->pinfo, ti, &ei_attr_truncated,
@@ -443,7 +538,12 @@ walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t
         w->body->n_attrs++;
         if (depth == 0 && w->body->n_attrs == 1)
             w->body->starts_with_status = (tag == XSAN_TAG_STATUS);
-        if (w->labels)
+        /* A value that decodes labels the item itself: label it only when
+         * it may not get there (bytes missing from the capture). */
+        gboolean labelled_later = def && def->type != XSAN_T_GROUP && len <= room &&
+                (!type_size[def->type] || len == type_size[def->type]) &&
+                tvb_bytes_exist(tvb, value_off, len);
+        if (w->labels && !labelled_later)
             proto_item_set_text(attr_item, "%s", def ? def->name : wmem_strdup_printf(w->pinfo->pool,
                         "Unknown attribute 0x%04x", tag));
 
@@ -485,7 +585,7 @@ xsan_body_t *
 xsan_attrs_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset, int len)
 {
     xsan_body_t *body = wmem_new0(pinfo->pool, xsan_body_t);
-    walker_t w = { tvb, pinfo, body, tree != NULL && PTREE_DATA(tree)->visible };
+    walker_t w = { tvb, pinfo, body, tree != NULL && PTREE_DATA(tree)->visible, FALSE };
 
     body->top = wmem_new0(pinfo->pool, xsan_scope_t);
     body->groups = wmem_array_new(pinfo->pool, sizeof(xsan_group_t));
@@ -558,6 +658,8 @@ xsan_attrs_register(int proto)
             "String is not valid UTF-8; shown with replacement characters", EXPFILL } },
         { &ei_embedded_nul, { "xsan.expert.embedded_nul", PI_MALFORMED, PI_NOTE,
             "String contains a NUL byte", EXPFILL } },
+        { &ei_too_many_attrs, { "xsan.expert.too_many_attrs", PI_UNDECODED, PI_WARN,
+            "More attributes than the decoder shows; the rest is not decoded", EXPFILL } },
     };
     static gint *ett[] = { &ett_attr };
 
@@ -592,5 +694,6 @@ xsan_attrs_register(int proto)
     proto_register_field_array(proto, hf, N_ROWS);
     proto_register_subtree_array(ett, array_length(ett));
     proto_register_subtree_array(row_ett, n_ett);
+    g_free(row_ett);    /* only read: the ett numbers live in the table */
     expert_register_field_array(expert_register_protocol(proto), ei, array_length(ei));
 }

@@ -56,6 +56,10 @@ guint xsan_body_count_groups(const xsan_body_t *body, guint16 tag);
 const char *xsan_attr_value_str(wmem_allocator_t *pool, guint16 tag, const xsan_value_t *v,
                                 gboolean compact);
 
+/* The same, appended to buf (pool: scratch memory). */
+void xsan_attr_value_append(wmem_strbuf_t *buf, wmem_allocator_t *pool, guint16 tag,
+                            const xsan_value_t *v, gboolean compact);
+
 /* Spec name of a tag ("INODE"), or NULL when unknown. */
 const char *xsan_tag_name(guint16 tag);
 

@@ -167,7 +167,7 @@ fo_view(xsan_ctx_t *c, fo_event_t *e, guint32 epoch)
 static void
 vote(xsan_ctx_t *c)
 {
-    const xsan_call_t *call = c->call;
+    const xsan_call_req_t *call = c->call ? c->call->req : NULL;
     gboolean first_copy = c->fr->role == XSAN_ROLE_REQUEST;
     if (!call || !call->volume)
         return;

@@ -13,9 +13,13 @@ static int hf_path = -1;
 static int hf_new_path = -1;
 
 typedef struct xsan_dentry {
+    guint64     inode;          /* its key in by_inode, its value in by_name */
     guint64     parent;
-    const char *name;
-    char       *child_key;      /* its key in by_name */
+    const char *name;           /* points into child_key, after the '/' */
+    char       *child_key;      /* "parent/name": its key in by_name */
+    struct xsan_dentry *up;     /* parent's dentry as last looked up, or NULL */
+    guint32     walk;           /* last path walk that passed here */
+    gboolean    gone;           /* forgotten: no longer in by_inode (never freed) */
 } xsan_dentry_t;
 
 struct xsan_volume {
@@ -38,7 +42,7 @@ xsan_volume_get(const char *name)
     if (!vol) {
         vol = wmem_new0(wmem_file_scope(), xsan_volume_t);
         vol->name = wmem_strdup(wmem_file_scope(), name);
-        vol->by_inode = wmem_map_new(wmem_file_scope(), wmem_int64_hash, g_int64_equal);
+        vol->by_inode = wmem_map_new(wmem_file_scope(), xsan_u64_hash, g_int64_equal);
         vol->by_name = wmem_map_new(wmem_file_scope(), g_str_hash, g_str_equal);
         wmem_map_insert(volumes, vol->name, vol);
     }
@@ -58,10 +62,23 @@ xsan_volume_set_root(xsan_volume_t *vol, guint64 root)
     vol->root = root;
 }
 
+/* "parent/name", as "%" PRIu64 "/%s" prints it (without printf: one of
+ * these is made for every name learnt). */
 static char *
 child_key(wmem_allocator_t *scope, guint64 parent, const char *name)
 {
-    return wmem_strdup_printf(scope, "%" PRIu64 "/%s", parent, name);
+    char digits[20];
+    size_t n = 0, len = strlen(name);
+    do {
+        digits[n++] = (char)('0' + parent % 10);
+        parent /= 10;
+    } while (parent);
+    char *key = (char *)wmem_alloc(scope, n + 1 + len + 1);
+    for (size_t i = 0; i < n; i++)
+        key[i] = digits[n - 1 - i];
+    key[n] = '/';
+    memcpy(key + n + 1, name, len + 1);
+    return key;
 }
 
 /* "." and ".." would make loops of the parent links. */
@@ -78,8 +95,10 @@ forget(xsan_volume_t *vol, guint64 parent, const char *name, packet_info *pinfo)
     guint64 *inode = (guint64 *)wmem_map_remove(vol->by_name, key);
     if (inode) {
         xsan_dentry_t *d = (xsan_dentry_t *)wmem_map_lookup(vol->by_inode, inode);
-        if (d && strcmp(d->child_key, key) == 0)
+        if (d && strcmp(d->child_key, key) == 0) {
             wmem_map_remove(vol->by_inode, inode);
+            d->gone = TRUE;
+        }
     }
 }
 
@@ -93,10 +112,13 @@ learn(xsan_ctx_t *c, guint64 parent, const char *name, guint64 inode)
     if (d && d->parent == parent && strcmp(d->name, name) == 0)
         return;
     if (d) {
-        /* The inode has a new name; its old key goes unless another inode took it. */
+        /* The inode has a new name; its old key goes unless another inode took it.
+         * Either way the map no longer uses the old key string (by_name keys
+         * are always their owner's child_key, see below): it is freed. */
         guint64 *old = (guint64 *)wmem_map_lookup(vol->by_name, d->child_key);
         if (old && *old == inode)
             wmem_map_remove(vol->by_name, d->child_key);
+        wmem_free(wmem_file_scope(), d->child_key);
     } else {
         if (vol->n_names >= XSAN_MAX_NAMES) {
             if (!vol->full) {
@@ -106,17 +128,46 @@ learn(xsan_ctx_t *c, guint64 parent, const char *name, guint64 inode)
             return;
         }
         d = wmem_new0(wmem_file_scope(), xsan_dentry_t);
-        guint64 *k = wmem_new(wmem_file_scope(), guint64);
-        *k = inode;
-        wmem_map_insert(vol->by_inode, k, d);
+        d->inode = inode;
+        wmem_map_insert(vol->by_inode, &d->inode, d);
         vol->n_names++;
     }
     d->parent = parent;
-    d->name = wmem_strdup(wmem_file_scope(), name);
+    d->up = NULL;
     d->child_key = child_key(wmem_file_scope(), parent, name);
-    guint64 *ik = wmem_new(wmem_file_scope(), guint64);
-    *ik = inode;
-    wmem_map_insert(vol->by_name, d->child_key, ik);
+    d->name = strchr(d->child_key, '/') + 1;
+    /* Replacing a key keeps the map's old key string, which its owner may
+     * free later: put the entry in again so that the key is d's own. */
+    if (wmem_map_insert(vol->by_name, d->child_key, &d->inode)) {
+        wmem_map_remove(vol->by_name, d->child_key);
+        wmem_map_insert(vol->by_name, d->child_key, &d->inode);
+    }
+}
+
+/* The dentry of a dentry's parent: the one remembered while it is still
+ * the parent's (dentries are never freed; a forgotten one says so), else a
+ * lookup. */
+static xsan_dentry_t *
+parent_of(const xsan_volume_t *vol, xsan_dentry_t *d)
+{
+    xsan_dentry_t *up = d->up;
+    if (!up || up->gone || up->inode != d->parent) {
+        up = (xsan_dentry_t *)wmem_map_lookup(vol->by_inode, &d->parent);
+        d->up = up;
+    }
+    return up;
+}
+
+static void
+clear_mark(gpointer key _U_, gpointer value, gpointer user_data _U_)
+{
+    ((xsan_dentry_t *)value)->walk = 0;
+}
+
+static void
+clear_marks(gpointer key _U_, gpointer value, gpointer user_data _U_)
+{
+    wmem_map_foreach(((xsan_volume_t *)value)->by_inode, clear_mark, NULL);
 }
 
 /* "/" and the components from the root; NULL when a link is unknown or
@@ -124,23 +175,39 @@ learn(xsan_ctx_t *c, guint64 parent, const char *name, guint64 inode)
 static const char *
 path_of(const xsan_volume_t *vol, guint64 inode)
 {
+    static guint32 walks;
     const char *parts[XSAN_MAX_PATH_DEPTH];
     guint n = 0;
 
-    if (!vol || !vol->has_root)
+    if (!vol || !vol->has_root || inode == vol->root) {
+        if (vol && vol->has_root)
+            return "/";
         return NULL;
-    while (inode != vol->root) {
-        const xsan_dentry_t *d = (const xsan_dentry_t *)wmem_map_lookup(vol->by_inode, &inode);
-        if (!d || n == XSAN_MAX_PATH_DEPTH)
-            return NULL;
-        parts[n++] = d->name;
-        inode = d->parent;
     }
-    if (n == 0)
-        return "/";
+    if (++walks == 0) {
+        /* Marks wrapped: clear them all so that none looks like this walk's. */
+        wmem_map_foreach(volumes, clear_marks, NULL);
+        walks = 1;
+    }
+    xsan_dentry_t *d = (xsan_dentry_t *)wmem_map_lookup(vol->by_inode, &inode);
+    /* A dentry passed twice in one walk means the links loop for ever
+     * without reaching the root: NULL, as the depth limit would say later. */
+    while (d) {
+        if (n == XSAN_MAX_PATH_DEPTH || d->walk == walks)
+            return NULL;
+        d->walk = walks;
+        parts[n++] = d->name;
+        if (d->parent == vol->root)
+            break;
+        d = parent_of(vol, d);
+    }
+    if (!d)
+        return NULL;
     wmem_strbuf_t *buf = wmem_strbuf_new(wmem_file_scope(), "");
-    while (n > 0)
-        wmem_strbuf_append_printf(buf, "/%s", parts[--n]);
+    while (n > 0) {
+        wmem_strbuf_append_c(buf, '/');
+        wmem_strbuf_append(buf, parts[--n]);
+    }
     return wmem_strbuf_finalize(buf);
 }
 
@@ -150,7 +217,11 @@ path_in(const xsan_volume_t *vol, guint64 parent, const char *name)
     const char *dir = path_of(vol, parent);
     if (!dir || !name)
         return NULL;
-    return wmem_strdup_printf(wmem_file_scope(), "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name);
+    if (strcmp(dir, "/") == 0)
+        return wmem_strdup_printf(wmem_file_scope(), "/%s", name);
+    char *path = wmem_strdup_printf(wmem_file_scope(), "%s/%s", dir, name);
+    wmem_free(wmem_file_scope(), (void *)dir);     /* made by path_of for this */
+    return path;
 }
 
 /* The path (and RENAME's new path) a request names. */
@@ -191,9 +262,11 @@ learn_dirents(xsan_ctx_t *c, guint64 dir)
 static void
 learn_from_response(xsan_ctx_t *c)
 {
-    const xsan_call_t *call = c->call;
+    const xsan_call_req_t *call = c->call->req;
     guint64 inode;
 
+    if (!call)
+        return;
     switch (c->msg->opcode) {
     case XSAN_OP_LOOKUP:
     case XSAN_OP_CREATE:

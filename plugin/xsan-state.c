@@ -14,9 +14,24 @@
 #include <epan/tap.h>
 #include <epan/to_str.h>
 
-/* packet-xsan.c keeps fragment verdicts under key = message index; frame
- * records use their own key range. */
-#define FRAME_KEY(index)  (0x40000000u | (index))
+/* A frame record as stored for the whole file: what most messages show fits
+ * in role, call and volume; anything else keeps a full copy in extra. */
+typedef struct stored_frame {
+    xsan_call_t         *call;
+    const char          *volume;
+    xsan_frame_t        *extra;     /* the whole record when it has more */
+    struct stored_frame *next;      /* the frame's other messages */
+    guint32              index;     /* message number within the frame */
+    guint8               role;
+    guint8               retrans_of_call;   /* retrans_of is call->req_frame */
+} stored_frame_t;
+
+/* Frame records by frame number (see frame_store), in file scope; NULL
+ * between files. Cheaper than per-frame proto data: one pointer per frame,
+ * no list to walk. */
+static wmem_array_t *frame_table;
+
+static guint64 hash_seed;
 
 xsan_bool xsan_pref_names = TRUE;
 xsan_bool xsan_pref_tokens = TRUE;
@@ -47,6 +62,17 @@ xsan_body_u64(const xsan_msg_t *msg, guint16 tag, guint64 *out)
         return FALSE;
     *out = v.u;
     return TRUE;
+}
+
+guint
+xsan_u64_hash(gconstpointer key)
+{
+    /* splitmix64's finaliser over the seeded key */
+    guint64 x = *(const guint64 *)key ^ hash_seed;
+    x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT(0x94d049bb133111eb);
+    x ^= x >> 31;
+    return (guint)(x ^ (x >> 32));
 }
 
 static const char *
@@ -97,7 +123,7 @@ conv_state(packet_info *pinfo)
     xsan_conv_t *cs = (xsan_conv_t *)conversation_get_proto_data(conv, proto_xsan_state);
     if (!cs) {
         cs = wmem_new0(wmem_file_scope(), xsan_conv_t);
-        cs->calls = wmem_map_new(wmem_file_scope(), wmem_int64_hash, g_int64_equal);
+        cs->calls = wmem_map_new(wmem_file_scope(), xsan_u64_hash, g_int64_equal);
         conversation_add_proto_data(conv, proto_xsan_state, cs);
     }
     return cs;
@@ -112,7 +138,7 @@ fsm_get(const address *addr, guint32 port)
     if (!fsm) {
         fsm = wmem_new0(wmem_file_scope(), xsan_fsm_t);
         fsm->sessions = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-        fsm->tokens = wmem_map_new(wmem_file_scope(), wmem_int64_hash, g_int64_equal);
+        fsm->tokens = wmem_map_new(wmem_file_scope(), xsan_u64_hash, g_int64_equal);
         wmem_map_insert(fsm_map, key, fsm);
     }
     return fsm;
@@ -130,28 +156,100 @@ learn_server(xsan_ctx_t *c)
         c->conv->fsm = fsm_get(&c->pinfo->dst, c->pinfo->destport);
 }
 
+/* Opcodes whose responses (or later copies) read what the request said:
+ * names (LOOKUP, CREATE, READDIR, RENAME, REMOVE), sessions (MOUNT), tokens
+ * (TOKEN_ACQUIRE), locks (LOCK), elections (ELECTION_VOTE). */
+static gboolean
+call_req_wanted(guint16 opcode)
+{
+    switch (opcode) {
+    case XSAN_OP_MOUNT:
+    case XSAN_OP_LOOKUP:
+    case XSAN_OP_CREATE:
+    case XSAN_OP_READDIR:
+    case XSAN_OP_RENAME:
+    case XSAN_OP_REMOVE:
+    case XSAN_OP_TOKEN_ACQUIRE:
+    case XSAN_OP_LOCK:
+    case XSAN_OP_ELECTION_VOTE:
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
 /* What a call keeps of its request for the analysis of the response. */
-static void
-call_remember(xsan_call_t *call, const xsan_msg_t *msg)
+static xsan_call_req_t *
+call_remember(const xsan_msg_t *msg)
 {
     guint64 u;
-    call->volume = body_str(msg, XSAN_TAG_VOLUME);
-    call->name = body_str(msg, XSAN_TAG_NAME);
-    call->new_name = body_str(msg, XSAN_TAG_NEW_NAME);
-    call->has_inode = xsan_body_u64(msg, XSAN_TAG_INODE, &call->inode);
-    call->has_parent = xsan_body_u64(msg, XSAN_TAG_PARENT_INODE, &call->parent);
-    call->has_new_parent = xsan_body_u64(msg, XSAN_TAG_NEW_PARENT_INODE, &call->new_parent);
-    call->tclass = xsan_body_u64(msg, XSAN_TAG_TOKEN_CLASS, &u) ? (guint8)u : 0;
-    call->tmode = xsan_body_u64(msg, XSAN_TAG_TOKEN_MODE, &u) ? (guint8)u : 0;
-    call->offset = xsan_body_u64(msg, XSAN_TAG_OFFSET, &u) ? u : 0;
-    call->length = xsan_body_u64(msg, XSAN_TAG_LENGTH, &u) ? u : 0;
-    call->lock_type = xsan_body_u64(msg, XSAN_TAG_LOCK_TYPE, &u) ? (guint8)u : 0;
-    call->owner = xsan_body_u64(msg, XSAN_TAG_OWNER, &u) ? (guint32)u : 0;
-    call->epoch = xsan_body_u64(msg, XSAN_TAG_EPOCH, &u) ? (guint32)u : 0;
+    if (!msg->body || !call_req_wanted(msg->opcode))
+        return NULL;
+    xsan_call_req_t *r = wmem_new(wmem_file_scope(), xsan_call_req_t);
+    r->volume = body_str(msg, XSAN_TAG_VOLUME);
+    r->name = body_str(msg, XSAN_TAG_NAME);
+    r->new_name = body_str(msg, XSAN_TAG_NEW_NAME);
+    r->has_inode = xsan_body_u64(msg, XSAN_TAG_INODE, &u);
+    r->inode = r->has_inode ? u : 0;
+    r->has_parent = xsan_body_u64(msg, XSAN_TAG_PARENT_INODE, &u);
+    r->parent = r->has_parent ? u : 0;
+    r->has_new_parent = xsan_body_u64(msg, XSAN_TAG_NEW_PARENT_INODE, &u);
+    r->new_parent = r->has_new_parent ? u : 0;
+    r->tclass = xsan_body_u64(msg, XSAN_TAG_TOKEN_CLASS, &u) ? (guint8)u : 0;
+    r->tmode = xsan_body_u64(msg, XSAN_TAG_TOKEN_MODE, &u) ? (guint8)u : 0;
+    r->offset = xsan_body_u64(msg, XSAN_TAG_OFFSET, &u) ? u : 0;
+    r->length = xsan_body_u64(msg, XSAN_TAG_LENGTH, &u) ? u : 0;
+    r->lock_type = xsan_body_u64(msg, XSAN_TAG_LOCK_TYPE, &u) ? (guint8)u : 0;
+    r->owner = xsan_body_u64(msg, XSAN_TAG_OWNER, &u) ? (guint32)u : 0;
+    r->epoch = xsan_body_u64(msg, XSAN_TAG_EPOCH, &u) ? (guint32)u : 0;
+    return r;
+}
+
+static void
+call_forget_req(xsan_call_t *call)
+{
+    xsan_call_req_t *r = call->req;
+    if (!r)
+        return;
+    wmem_free(wmem_file_scope(), (void *)r->volume);
+    wmem_free(wmem_file_scope(), (void *)r->name);
+    wmem_free(wmem_file_scope(), (void *)r->new_name);
+    wmem_free(wmem_file_scope(), r);
+    call->req = NULL;
+}
+
+/* After the first response only elections (every later copy counts in its
+ * event) and refused locks (the expert item shows the request) still read
+ * what the request said. */
+static void
+call_release_req(xsan_call_t *call, const xsan_msg_t *msg, const xsan_frame_t *fr)
+{
+    if (!call->req || fr->role != XSAN_ROLE_RESPONSE)
+        return;
+    if (msg->opcode == XSAN_OP_ELECTION_VOTE || fr->lock_conflict)
+        return;
+    call_forget_req(call);
+}
+
+/* The requester's address of a call as text, made once per conversation
+ * side (a conversation with wildcards may see other addresses: those get
+ * their own string). */
+static const char *
+call_client(xsan_conv_t *cs, packet_info *pinfo, gboolean req_dir)
+{
+    guint side = req_dir ? 1 : 0;
+    if (cs->client[side] && addresses_equal(&cs->client_addr[side], &pinfo->src))
+        return cs->client[side];
+    const char *text = address_to_str(wmem_file_scope(), &pinfo->src);
+    if (!cs->client[side]) {
+        copy_address_wmem(wmem_file_scope(), &cs->client_addr[side], &pinfo->src);
+        cs->client[side] = text;
+    }
+    return text;
 }
 
 static xsan_call_t *
-call_new(xsan_ctx_t *c, guint64 key)
+call_new(xsan_ctx_t *c, guint64 key, gboolean req_dir)
 {
     xsan_conv_t *cs = c->conv;
     if (cs->n_open >= XSAN_MAX_OPEN_CALLS) {
@@ -162,13 +260,14 @@ call_new(xsan_ctx_t *c, guint64 key)
         return NULL;
     }
     xsan_call_t *call = wmem_new0(wmem_file_scope(), xsan_call_t);
+    call->key = key;
     call->req_frame = c->pinfo->num;
     call->req_time = c->pinfo->abs_ts;
-    call->client = address_to_str(wmem_file_scope(), &c->pinfo->src);
-    call_remember(call, c->msg);
-    guint64 *k = wmem_new(wmem_file_scope(), guint64);
-    *k = key;
-    wmem_map_insert(cs->calls, k, call);
+    call->client = call_client(cs, c->pinfo, req_dir);
+    call->req = call_remember(c->msg);
+    /* An xid used again replaces the old call; it keeps its key, the same
+     * value, and stays alive for the frames that show it. */
+    wmem_map_insert(cs->calls, &call->key, call);
     cs->n_open++;
     return call;
 }
@@ -178,7 +277,8 @@ call_new(xsan_ctx_t *c, guint64 key)
 static void
 match_request(xsan_ctx_t *c)
 {
-    guint64 key = call_key(c->msg, direction(c->pinfo));
+    gboolean dir = direction(c->pinfo);
+    guint64 key = call_key(c->msg, dir);
     xsan_call_t *call = (xsan_call_t *)wmem_map_lookup(c->conv->calls, &key);
     gboolean retry = (c->msg->flags & XSAN_FLAG_RETRY) != 0;
 
@@ -186,7 +286,7 @@ match_request(xsan_ctx_t *c)
         c->fr->role = XSAN_ROLE_RETRANSMISSION;
         c->fr->retrans_of = call->req_frame;
     } else {
-        call = call_new(c, key);
+        call = call_new(c, key, dir);
         c->fr->role = call ? (retry ? XSAN_ROLE_RETRANSMISSION : XSAN_ROLE_REQUEST)
                            : XSAN_ROLE_UNTRACKED;
     }
@@ -281,9 +381,10 @@ learn_session(xsan_ctx_t *c)
         return;
     if (msg->opcode == XSAN_OP_HELLO && xsan_body_u64(msg, XSAN_TAG_LEASE_SECS, &u))
         c->conv->lease_secs = (guint32)u;
-    if (msg->opcode != XSAN_OP_MOUNT || !fsm || !msg->session || !c->call->volume)
+    if (msg->opcode != XSAN_OP_MOUNT || !fsm || !msg->session || !c->call->req ||
+        !c->call->req->volume)
         return;
-    xsan_volume_t *vol = xsan_volume_get(c->call->volume);
+    xsan_volume_t *vol = xsan_volume_get(c->call->req->volume);
     if (xsan_body_u64(msg, XSAN_TAG_ROOT_INODE, &u))
         xsan_volume_set_root(vol, u);
     if (!wmem_map_contains(fsm->sessions, GUINT_TO_POINTER(msg->session)) &&
@@ -307,10 +408,9 @@ session_volume(const xsan_ctx_t *c)
 
 /* ------------------------------------------------------------ the message */
 
-static xsan_frame_t *
-analyse_first_pass(packet_info *pinfo, const xsan_msg_t *msg)
+static void
+analyse_first_pass(packet_info *pinfo, const xsan_msg_t *msg, xsan_frame_t *fr)
 {
-    xsan_frame_t *fr = wmem_new0(wmem_file_scope(), xsan_frame_t);
     xsan_ctx_t c = { pinfo, msg, conv_state(pinfo), NULL, NULL, fr };
 
     learn_server(&c);
@@ -330,7 +430,139 @@ analyse_first_pass(packet_info *pinfo, const xsan_msg_t *msg)
         xsan_names_analyse(&c);
     xsan_tokens_analyse(&c);    /* token tracking itself obeys its preference */
     xsan_failover_analyse(&c);
-    return fr;
+    if (c.call)
+        call_release_req(c.call, msg, fr);
+}
+
+/* ------------------------------------------------------------ frame records */
+
+/* A frame table entry is a pointer with its low bits as a tag. Most frames
+ * carry one message that is the first copy of a request or the first
+ * response, on the call's volume: for those the entry is the call itself.
+ * Anything else gets stored_frame_t records, chained per frame. */
+#define ENTRY_RECORDS   0x0u    /* stored_frame_t chain */
+#define ENTRY_REQUEST   0x1u    /* call; message 0 is its request */
+#define ENTRY_RESPONSE  0x2u    /* call; message 0 is its first response */
+#define ENTRY_TAG(e)    ((guintptr)(e) & 0x3u)
+#define ENTRY_PTR(e)    ((void *)((guintptr)(e) & ~(guintptr)0x3u))
+
+static void
+frame_table_reset(void)
+{
+    frame_table = NULL;     /* its memory goes with the file scope */
+}
+
+static guintptr *
+frame_slot(guint32 num)
+{
+    if (!frame_table || num >= wmem_array_get_count(frame_table))
+        return NULL;
+    return (guintptr *)wmem_array_index(frame_table, num);
+}
+
+static stored_frame_t *
+record_new(const xsan_frame_t *fr, guint index)
+{
+    stored_frame_t *sf = wmem_new0(wmem_file_scope(), stored_frame_t);
+    gboolean simple = !fr->caps && !fr->path && !fr->new_path && !fr->lock_conflict &&
+                      !fr->lock_inode && !fr->tok && !fr->hb && !fr->fo &&
+                      (!fr->retrans_of || (fr->call && fr->retrans_of == fr->call->req_frame));
+    sf->call = fr->call;
+    sf->volume = fr->volume;
+    sf->index = index;
+    sf->role = (guint8)fr->role;
+    sf->retrans_of_call = fr->retrans_of != 0;
+    if (!simple)
+        sf->extra = (xsan_frame_t *)wmem_memdup(wmem_file_scope(), fr, sizeof *fr);
+    return sf;
+}
+
+/* The record a tagged entry stands for. */
+static void
+entry_expand(guintptr e, xsan_frame_t *fr)
+{
+    xsan_call_t *call = (xsan_call_t *)ENTRY_PTR(e);
+    memset(fr, 0, sizeof *fr);
+    fr->role = ENTRY_TAG(e) == ENTRY_REQUEST ? XSAN_ROLE_REQUEST : XSAN_ROLE_RESPONSE;
+    fr->call = call;
+    fr->volume = call->volume;
+}
+
+static void
+frame_store(packet_info *pinfo, guint index, const xsan_frame_t *fr)
+{
+    static const guintptr none = 0;
+
+    if (!frame_table)
+        frame_table = wmem_array_sized_new(wmem_file_scope(), sizeof(guintptr), 4096);
+    while (wmem_array_get_count(frame_table) <= pinfo->num)
+        wmem_array_append_one(frame_table, none);
+    guintptr *slot = (guintptr *)wmem_array_index(frame_table, pinfo->num);
+
+    /* The compact form: message 0 alone, nothing but its call and volume. */
+    if (!*slot && index == 0 && fr->call && !fr->retrans_of &&
+        !fr->caps && !fr->path && !fr->new_path && !fr->lock_conflict && !fr->lock_inode &&
+        !fr->tok && !fr->hb && !fr->fo && ((guintptr)fr->call & 0x3u) == 0) {
+        if (fr->role == XSAN_ROLE_REQUEST) {
+            /* the call is new: its volume is this message's */
+            fr->call->volume = fr->volume;
+            *slot = (guintptr)fr->call | ENTRY_REQUEST;
+            return;
+        }
+        if (fr->role == XSAN_ROLE_RESPONSE && fr->volume == fr->call->volume) {
+            *slot = (guintptr)fr->call | ENTRY_RESPONSE;
+            return;
+        }
+    }
+    if (*slot && ENTRY_TAG(*slot) != ENTRY_RECORDS) {
+        /* A second message in this frame: the first one becomes a record. */
+        xsan_frame_t first;
+        entry_expand(*slot, &first);
+        *slot = (guintptr)record_new(&first, 0);
+    }
+    stored_frame_t *sf = record_new(fr, index);
+    /* A record for the same message again replaces the old one. */
+    for (stored_frame_t **p = (stored_frame_t **)slot; *p; p = &(*p)->next) {
+        if ((*p)->index == index) {
+            sf->next = (*p)->next;
+            *p = sf;
+            return;
+        }
+    }
+    sf->next = (stored_frame_t *)*slot;
+    *slot = (guintptr)sf;
+}
+
+/* The record of a message as the first pass left it; FALSE when none. */
+static gboolean
+frame_load(const packet_info *pinfo, guint index, xsan_frame_t *fr)
+{
+    const guintptr *slot = frame_slot(pinfo->num);
+    const stored_frame_t *sf;
+
+    if (!slot || !*slot)
+        return FALSE;
+    if (ENTRY_TAG(*slot) != ENTRY_RECORDS) {
+        if (index != 0)
+            return FALSE;
+        entry_expand(*slot, fr);
+        return TRUE;
+    }
+    for (sf = (const stored_frame_t *)*slot; sf && sf->index != index; sf = sf->next)
+        ;
+    if (!sf)
+        return FALSE;
+    if (sf->extra) {
+        *fr = *sf->extra;
+        return TRUE;
+    }
+    memset(fr, 0, sizeof *fr);
+    fr->role = (xsan_role_t)sf->role;
+    fr->call = sf->call;
+    fr->volume = sf->volume;
+    if (sf->retrans_of_call && sf->call)
+        fr->retrans_of = sf->call->req_frame;
+    return TRUE;
 }
 
 static void
@@ -372,16 +604,15 @@ queue_tap(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *fr)
 void
 xsan_state_message(packet_info *pinfo, xsan_msg_t *msg)
 {
-    xsan_frame_t *fr;
+    xsan_frame_t frame;
+    const xsan_frame_t *fr = &frame;
 
     if (!PINFO_FD_VISITED(pinfo)) {
-        fr = analyse_first_pass(pinfo, msg);
-        p_add_proto_data(wmem_file_scope(), pinfo, proto_xsan_state, FRAME_KEY(msg->index), fr);
-    } else {
-        fr = (xsan_frame_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_xsan_state,
-                                              FRAME_KEY(msg->index));
-        if (!fr)
-            return;
+        memset(&frame, 0, sizeof frame);
+        analyse_first_pass(pinfo, msg, &frame);
+        frame_store(pinfo, msg->index, &frame);
+    } else if (!frame_load(pinfo, msg->index, &frame)) {
+        return;
     }
 
     show_matching(pinfo, msg, fr);
@@ -400,8 +631,12 @@ xsan_state_message(packet_info *pinfo, xsan_msg_t *msg)
 const char *
 xsan_state_info(packet_info *pinfo, const xsan_msg_t *msg)
 {
-    const xsan_frame_t *fr = (const xsan_frame_t *)p_get_proto_data(wmem_file_scope(), pinfo,
-            proto_xsan_state, FRAME_KEY(msg->index));
+    const guintptr *slot = frame_slot(pinfo->num);
+    const stored_frame_t *sf = NULL;
+    if (slot && ENTRY_TAG(*slot) == ENTRY_RECORDS)
+        for (sf = (const stored_frame_t *)*slot; sf && sf->index != msg->index; sf = sf->next)
+            ;
+    const xsan_frame_t *fr = sf ? sf->extra : NULL;     /* a path makes a full record */
     if (!fr || !fr->path)
         return NULL;
     if (fr->new_path)
@@ -463,4 +698,6 @@ xsan_state_register(int proto, module_t *prefs)
 
     fsm_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
     xsan_tap = register_tap("xsan");
+    register_cleanup_routine(frame_table_reset);
+    hash_seed = ((guint64)g_random_int() << 32) | g_random_int();
 }

@@ -69,10 +69,12 @@ conflict_test(gpointer key _U_, gpointer value, gpointer user_data)
     conflict_search_t *s = (conflict_search_t *)user_data;
     const xsan_token_t *t = (const xsan_token_t *)value;
     const xsan_token_t *tok = s->tok;
-    if (!s->found && t != tok && t->holder != tok->holder && !t->released_in &&
+    /* The earliest grant wins, so the answer does not depend on map order. */
+    if (t != tok && t->holder != tok->holder && !t->released_in &&
         t->inode == tok->inode && t->tclass == tok->tclass &&
         t->tmode == XSAN_TOKEN_MODE_EXCLUSIVE &&
-        overlaps(t->offset, t->length, tok->offset, tok->length))
+        overlaps(t->offset, t->length, tok->offset, tok->length) &&
+        (!s->found || t->granted_in < s->found->granted_in))
         s->found = t;
 }
 
@@ -89,10 +91,10 @@ find_conflict(const xsan_fsm_t *fsm, const xsan_token_t *tok)
 static void
 grant(xsan_ctx_t *c, xsan_fsm_t *fsm)
 {
-    const xsan_call_t *call = c->call;
+    const xsan_call_req_t *call = c->call->req;
     guint64 id;
 
-    if (!xsan_body_u64(c->msg, XSAN_TAG_TOKEN_ID, &id) || !call->has_inode)
+    if (!call || !xsan_body_u64(c->msg, XSAN_TAG_TOKEN_ID, &id) || !call->has_inode)
         return;
     gboolean replaces = wmem_map_contains(fsm->tokens, &id);
     if (!replaces && fsm->n_tokens >= XSAN_MAX_TOKENS) {
@@ -120,9 +122,8 @@ grant(xsan_ctx_t *c, xsan_fsm_t *fsm)
         v->conflict_in = other->granted_in;
         v->conflict_id = other->id;
     }
-    guint64 *k = wmem_new(wmem_file_scope(), guint64);
-    *k = id;
-    wmem_map_insert(fsm->tokens, k, tok);
+    /* A replaced token keeps its key in the map: the same id, still alive. */
+    wmem_map_insert(fsm->tokens, &tok->id, tok);
     if (!replaces)
         fsm->n_tokens++;
 }
@@ -177,7 +178,7 @@ check_lock(xsan_ctx_t *c)
         c->fr->role == XSAN_ROLE_RESPONSE && c->msg->has_status &&
         c->msg->status == XSAN_STATUS_LOCK_CONFLICT) {
         c->fr->lock_conflict = TRUE;
-        c->fr->lock_inode = c->call->inode;
+        c->fr->lock_inode = c->call->req ? c->call->req->inode : 0;
     }
 }
 
@@ -227,7 +228,8 @@ add_time(proto_tree *tree, int hf, const xsan_msg_t *msg, const nstime_t *t)
 static void
 show_lock_conflict(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *fr)
 {
-    const xsan_call_t *call = fr->call;
+    static const xsan_call_req_t none;
+    const xsan_call_req_t *call = fr->call->req ? fr->call->req : &none;
     guint64 end = call->offset + call->length < call->offset ? G_MAXUINT64 : call->offset + call->length;
     expert_add_info_format(pinfo, msg->item, &ei_lock_conflict,
             "Byte-range lock conflict: %s lock on inode %" PRIu64 " [%" PRIu64 ", %" PRIu64

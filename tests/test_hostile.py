@@ -39,7 +39,9 @@ CHECKS = {
     ("hostile-tiny.pcapng", "dirents_10000"): [("count", "xsan.dirent", 10000),
                                                ("count", "xsan.file_type", 10000)],
     ("hostile-zero.pcapng", "names_65536"): ["!xsan.expert.attr_past_end", ("count", "xsan.attr.len", 65536)],
-    ("hostile-zero.pcapng", "groups_65536"): ["!xsan.expert.attr_past_end", ("count", "xsan.dirent", 65536)],
+    # STATUS + 65,536 groups: one past the 65,536-attribute budget of a message
+    ("hostile-zero.pcapng", "groups_65536"): ["!xsan.expert.attr_past_end", ("count", "xsan.dirent", 65535),
+                                              "xsan.expert.too_many_attrs"],
     ("hostile-zero.pcapng", "zeros_256k"): ["xsan.expert.unknown_tag", ("count", "xsan.attr.tag", 65536)],
     ("hostile-zero.pcapng", "fixed_zero"): ["xsan.expert.attr_bad_length"],
     ("hostile-zero.pcapng", "empty_nested"): ["!xsan.expert.group_too_deep", ("count", "xsan.extent", 4000)],
@@ -64,9 +66,10 @@ CHECKS = {
 }
 CHECKS.update({
     ("hostile-items.pcapng", "zeros_1mib"): ["xsan.opcode == 0x0202", "xsan.body_len == 1048576",
-                                             "xsan.expert.unknown_tag", "!_ws.malformed"],
-    ("hostile-items.pcapng", "names_1mib"): ["xsan.opcode == 0x0201", "xsan.body_len == 1048576",
+                                             "xsan.expert.unknown_tag", "xsan.expert.too_many_attrs",
                                              "!_ws.malformed"],
+    ("hostile-items.pcapng", "names_1mib"): ["xsan.opcode == 0x0201", "xsan.body_len == 1048576",
+                                             "xsan.expert.too_many_attrs", "!_ws.malformed"],
 })
 for _k in CASES["hostile-strings.pcapng"]:
     if _k.startswith("utf8_"):
@@ -80,14 +83,7 @@ AFTER[("hostile-xid-flood.pcapng", "flood_reply")] = ["xsan.status == 0", "xsan.
 AFTER[("hostile-items.pcapng", "items_after")] = ["xsan.xid == 0x600e", "xsan.opcode == 0x0104"]
 
 
-# Known bugs, kept visible (fuzz/findings/README.md): strict=False so that the
-# fix turns them into XPASS, not failures.
-TOO_MANY_ITEMS = pytest.mark.xfail(strict=False, reason=(
-    "finding 1: a 1 MiB body of 4-byte attributes passes Wireshark's 1,000,000 tree items; "
-    "the DissectorError escapes decode_body(): 'Dissector bug', and the rest of the segment "
-    "(the next message) is lost"))
-KNOWN = {("hostile-items.pcapng", k): TOO_MANY_ITEMS for k in ("zeros_1mib", "names_1mib", "items_after")}
-KNOWN["hostile-items.pcapng"] = TOO_MANY_ITEMS
+KNOWN = {}
 
 
 def _params(keys):
@@ -171,17 +167,11 @@ def test_flood_every_request_decoded(tshark):
     assert len(xids) == 20001 and len(set(xids)) == 20001
 
 
-@pytest.mark.xfail(strict=False, reason="xsan-attrs.c validates strings with g_utf8_validate(), "
-                   "which fails on any NUL: valid UTF-8 with a NUL is flagged invalid too "
-                   "(fuzz/findings/README.md, finding 3)")
 @pytest.mark.parametrize("key", ["nul_middle", "nul_only", "nul_hostname_udp"])
 def test_nul_is_not_invalid_utf8(tshark, key):
     _check(tshark, "hostile-strings.pcapng", key, ["!xsan.expert.invalid_utf8"])
 
 
-@pytest.mark.xfail(strict=False, reason="finding 5: check_status() reads STATUS through "
-                   "xsan_scope_get() without checking it found one; a first STATUS of the wrong "
-                   "length leaves it uninitialised (valgrind), so these experts come and go")
 def test_bad_length_status_is_not_a_status(tshark):
     """A response whose first STATUS has length 0 has no usable STATUS: no verdict on it."""
     _check(tshark, "hostile-zero.pcapng", "fixed_zero",

@@ -33,7 +33,7 @@ class TShark:
         self.plugin, self.env, self.prefix = stage.plugin, stage.env, stage.prefix
         self.unprivileged = bool(self.prefix)
         (self.root / "files").mkdir(exist_ok=True)
-        os.chmod(self.root / "files", 0o755)
+        os.chmod(self.root / "files", 0o777)    # private; tshark as nobody writes here
 
     def cmd(self, *args):
         return self.prefix + ["tshark"] + [str(a) for a in args]
@@ -56,8 +56,8 @@ class TShark:
 
     def has_tap(self, name):
         """Whether a -z statistic (e.g. 'xsan,srt') is registered."""
-        out = self.run("-z", "help").stdout
-        return any(l.strip() == name for l in out.splitlines())
+        p = self.run("-z", "help")      # tshark prints this list on stderr
+        return any(l.strip() == name for l in (p.stdout + p.stderr).splitlines())
 
     def readable(self, path):
         """Can the user tshark runs as open this file?"""
