@@ -14,16 +14,7 @@ PLUGIN = Path(__file__).resolve().parent.parent / "plugin"
 
 
 def _check_all_frames(tshark, name, extra=()):
-    rows = tshark.fields(name, ["frame.number"] + FIELDS, extra=extra)
-    expected = X.by_frame(name)
-    problems = []
-    seen = {int(r["frame.number"][0]) for r in rows}
-    assert set(expected) <= seen, "frames with messages missing from tshark output"
-    for row in rows:
-        frame = int(row["frame.number"][0])
-        for f, want, got in X.compare_frame(row, expected.get(frame, []), FIELDS):
-            problems.append(f"frame {frame} {f}: expected {want}, got {got}")
-    assert not problems, "\n".join(problems[:40])
+    X.check_all_frames(tshark, name, FIELDS, extra)
 
 
 def _count_messages(tshark, name, extra=()):

@@ -12,16 +12,7 @@ FIELDS = X.HEADER_FIELDS + ["xsan.attr.tag", "xsan.attr.len"] + X.TAG_FIELDS
 
 @pytest.mark.parametrize("name", VECTORS)
 def test_every_field_value(tshark, name):
-    rows = tshark.fields(name, ["frame.number"] + FIELDS)
-    expected = X.by_frame(name)
-    problems = []
-    seen = {int(r["frame.number"][0]) for r in rows}
-    assert set(expected) <= seen, "frames with messages missing from tshark output"
-    for row in rows:
-        frame = int(row["frame.number"][0])
-        for f, want, got in X.compare_frame(row, expected.get(frame, []), FIELDS):
-            problems.append(f"frame {frame} {f}: expected {want}, got {got}")
-    assert not problems, "\n".join(problems[:40])
+    X.check_all_frames(tshark, name, FIELDS)
 
 
 @pytest.mark.parametrize("name", VECTORS)

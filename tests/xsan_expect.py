@@ -164,3 +164,17 @@ def compare_frame(row, msgs, fields):
         if got != want:
             bad.append((f, want, got))
     return bad
+
+
+def check_all_frames(tshark, name, fields, extra=()):
+    """Every field of every message in a capture is what the scenario encoded."""
+    rows = tshark.fields(name, ["frame.number"] + fields, extra=extra)
+    expected = by_frame(name)
+    problems = []
+    seen = {int(r["frame.number"][0]) for r in rows}
+    assert set(expected) <= seen, "frames with messages missing from tshark output"
+    for row in rows:
+        frame = int(row["frame.number"][0])
+        for f, want, got in compare_frame(row, expected.get(frame, []), fields):
+            problems.append(f"frame {frame} {f}: expected {want}, got {got}")
+    assert not problems, "\n".join(problems[:40])
