@@ -178,6 +178,11 @@ def _nearest_rank(vals, p):
     return vals[max(0, math.ceil(p / 100 * len(vals)) - 1)]
 
 
+def _true(flag):
+    """A boolean from -T fields: 4.0 prints 1/0, 4.4 and later True/False."""
+    return flag in ("1", "True")
+
+
 def test_csv_matches_tshark_fields(small, tshark):
     inp, out, _ = small
     rows = _summary(out)
@@ -196,11 +201,11 @@ def test_csv_matches_tshark_fields(small, tshark):
             # header fields are one per message, so they line up
             for op, more, resp, notify in zip(f["xsan.opcode"], f["xsan.flags.more"],
                                               f["xsan.flags.response"], f["xsan.flags.notify"]):
-                if more == "1":
+                if _true(more):
                     continue
                 op = f"0x{int(op, 16):04x}"
                 want[op, "messages"] += 1
-                kind = "notifies" if notify == "1" else "responses" if resp == "1" else "requests"
+                kind = "notifies" if _true(notify) else "responses" if _true(resp) else "requests"
                 want[op, kind] += 1
             statuses.update(int(s, 0) for s in f["xsan.status"])
             times += [float(t) * 1000 for t in f["xsan.time"]]
