@@ -115,47 +115,63 @@ def after_bad_header(cap, h, cport, key, bad):
     cap.advance(10)
 
 
-def build_malformed():
-    cap = Capture(seed=51)
-    cap.labels = {}
-    h = cast.hosts()
-    x = cast.Xids(0xBAD00)
-    c = cap.tcp_conn(h["bay"], h["mdc"], 53071, 60868)
+def play_malformed(cap, h, x, ports, comment, foreign_tcp, foreign_udp,
+                   first_piece_comment=None, on_open=None):
+    """Every case of CASES, one per packet, from host h["bay"] to h["mdc"].
+
+    ports: client ports of the five TCP connections (body and fragment cases,
+    hdr_short, body_huge, frag_big, not_xsan_tcp) and the UDP source port.
+    comment(key, side) is each case's packet comment; foreign_tcp and
+    foreign_udp are (payload, comment) of the bytes that are not Xsan at all.
+    on_open(cap) runs once the first connection is open.
+    """
+    p_body, p_hdr, p_huge, p_big, p_tcp, p_udp = ports
+    c = cap.tcp_conn(h["bay"], h["mdc"], p_body, 60868)
     c.open()
+    if on_open:
+        on_open(cap)
     for key, side, msg in body_cases(x):
-        send(cap, c, side, [msg], key, "malformed: " + CASES[key])
+        send(cap, c, side, [msg], key, comment(key, side))
     fragment_cases(cap, c, x)
     c.close()
     cap.advance(10)
 
-    after_bad_header(cap, h, 53182, "hdr_short",
+    after_bad_header(cap, h, p_hdr, "hdr_short",
                      message(Op.GETATTR, x(), [A(Tag.INODE, 1042)], hdr_len=16))
-    after_bad_header(cap, h, 53293, "body_huge",
+    after_bad_header(cap, h, p_huge, "body_huge",
                      message(Op.GETATTR, x(), [A(Tag.INODE, 1042)], body_len=0x7FFFFFFF))
 
     # joined body over 1 MiB: a 1 MiB piece then a small one, on jumbo frames
-    c = cap.tcp_conn(h["bay"], h["mdc"], 53304, 60868, mss=8960)
+    c = cap.tcp_conn(h["bay"], h["mdc"], p_big, 60868, mss=8960)
     c.open()
     p = fragment(Op.READDIR, x(), ok(*readdir_entries(29200)), 1048576,
                  response=True, session=SESSION)
     assert len(p) == 2 and len(p[0].body) == 1048576
-    send(cap, c, "s", [p[0]])
-    send(cap, c, "s", [p[1]], "frag_big", "malformed: " + CASES["frag_big"])
+    send(cap, c, "s", [p[0]], comment=first_piece_comment)
+    send(cap, c, "s", [p[1]], "frag_big", comment("frag_big", "s"))
     c.close()
     cap.advance(10)
 
-    c = cap.tcp_conn(h["bay"], h["mdc"], 53415, 60868)
+    c = cap.tcp_conn(h["bay"], h["mdc"], p_tcp, 60868)
     c.open()
-    frames = c.send("c", b"GET /status HTTP/1.1\r\nHost: mdc-a\r\n\r\n",
-                    comment="malformed: " + CASES["not_xsan_tcp"])
-    cap.labels["not_xsan_tcp"] = frames[0]
+    cap.labels["not_xsan_tcp"] = c.send("c", foreign_tcp[0], comment=foreign_tcp[1])[0]
     cap.advance(5)
     c.close()
     cap.advance(10)
-    cap.labels["not_xsan_udp"] = cap.udp(h["bay"], h["mdc"], 52840, 60868,
-                                         b"\x01\x00\x00\x2a" + b"not xsan, just noise" * 2,
-                                         comment="malformed: " + CASES["not_xsan_udp"])
-    assert set(cap.labels) >= set(CASES)
+    cap.labels["not_xsan_udp"] = cap.udp(h["bay"], h["mdc"], p_udp, 60868, foreign_udp[0],
+                                         comment=foreign_udp[1])
+    missing = set(CASES) - set(cap.labels)
+    assert not missing, missing
+
+
+def build_malformed():
+    cap = Capture(seed=51)
+    cap.labels = {}
+    play_malformed(
+        cap, cast.hosts(), cast.Xids(0xBAD00), (53071, 53182, 53293, 53304, 53415, 52840),
+        lambda key, side: "malformed: " + CASES[key],
+        (b"GET /status HTTP/1.1\r\nHost: mdc-a\r\n\r\n", "malformed: " + CASES["not_xsan_tcp"]),
+        (b"\x01\x00\x00\x2a" + b"not xsan, just noise" * 2, "malformed: " + CASES["not_xsan_udp"]))
     return cap
 
 

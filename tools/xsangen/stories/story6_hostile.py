@@ -19,10 +19,7 @@ The pieces are the ones of the malformed test vectors
 """
 from ..cast import Xids
 from ..net import Capture, Host
-from ..vectors import SESSION, ok
-from ..vectors_framing import readdir_entries
-from ..vectors_malformed import CASES, after_bad_header, body_cases, fragment_cases, send
-from ..wire import Op, Tag, attr, fragment, message
+from ..vectors_malformed import CASES, play_malformed
 from .house import note, site, utc
 
 NAME = "story-6-hostile.pcapng"
@@ -32,48 +29,24 @@ def build():
     cap = Capture(seed=106, start_us=utc(2024, 11, 28, 22, 10, 7, 311))
     cap.labels = {}
     fuzz = Host("fuzz-laptop", "3c:22:fb:66:00:66", "10.20.30.66", 0x7a66)
-    h = {"bay": fuzz, "mdc": site()["mdc-a"]}
-    x = Xids(0x0F0F0000)
 
-    c = cap.tcp_conn(fuzz, h["mdc"], 40001, 60868)
-    c.open()
-    note(cap, len(cap.packets) - 2, "fuzz-laptop opens a connection to the FSM port and "
-         "sends one malformed message per packet")
-    for key, side, msg in body_cases(x):
+    def comment(key, side):
+        if key == "frag_big":
+            return "hostile: " + CASES[key]
         who = "the fuzzer" if side == "c" else "a forged answer"
-        send(cap, c, side, [msg], key, f"hostile ({who}): {CASES[key]}")
-    fragment_cases(cap, c, x)
-    c.close()
-    cap.advance(10)
+        return f"hostile ({who}): {CASES[key]}"
 
-    after_bad_header(cap, h, 40102, "hdr_short",
-                     message(Op.GETATTR, x(), [attr(Tag.INODE, 1042)], hdr_len=16))
-    after_bad_header(cap, h, 40203, "body_huge",
-                     message(Op.GETATTR, x(), [attr(Tag.INODE, 1042)], body_len=0x7FFFFFFF))
-
-    # joined fragments over 1 MiB: a 1 MiB piece and a small one, on jumbo frames
-    c = cap.tcp_conn(fuzz, h["mdc"], 40304, 60868, mss=8960)
-    c.open()
-    p = fragment(Op.READDIR, x(), ok(*readdir_entries(29200)), 1048576,
-                 response=True, session=SESSION)
-    send(cap, c, "s", [p[0]], comment="hostile: the first piece alone is 1 MiB")
-    send(cap, c, "s", [p[1]], "frag_big", "hostile: " + CASES["frag_big"])
-    c.close()
-    cap.advance(10)
-
-    c = cap.tcp_conn(fuzz, h["mdc"], 40405, 60868)
-    c.open()
-    cap.labels["not_xsan_tcp"] = c.send(
-        "c", b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + bytes(range(32)),
-        comment="hostile: " + CASES["not_xsan_tcp"] + " (a TLS ClientHello)")[0]
-    cap.advance(5)
-    c.close()
-    cap.advance(10)
-    cap.labels["not_xsan_udp"] = cap.udp(
-        fuzz, h["mdc"], 40506, 60868, b"\x00\x01\x00\x00\x00\x01" + b"\x00" * 30,
-        comment="hostile: " + CASES["not_xsan_udp"] + " (a stray DNS-like datagram)")
-    missing = set(CASES) - set(cap.labels)
-    assert not missing, missing
+    play_malformed(
+        cap, {"bay": fuzz, "mdc": site()["mdc-a"]}, Xids(0x0F0F0000),
+        (40001, 40102, 40203, 40304, 40405, 40506), comment,
+        (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + bytes(range(32)),
+         "hostile: " + CASES["not_xsan_tcp"] + " (a TLS ClientHello)"),
+        (b"\x00\x01\x00\x00\x00\x01" + b"\x00" * 30,
+         "hostile: " + CASES["not_xsan_udp"] + " (a stray DNS-like datagram)"),
+        first_piece_comment="hostile: the first piece alone is 1 MiB",
+        on_open=lambda cap: note(cap, len(cap.packets) - 2,
+                                 "fuzz-laptop opens a connection to the FSM port and "
+                                 "sends one malformed message per packet"))
     return cap
 
 
