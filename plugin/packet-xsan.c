@@ -462,27 +462,35 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gboolean ov
     int msg_len = framing_ok ? msg.hdr_len + (int)msg.body_len : avail;
     int have = MIN(msg_len, avail);
 
-    proto_item *ti = proto_tree_add_item(tree, proto_xsan, tvb, 0, have, ENC_NA);
-    proto_tree *xtree = proto_item_add_subtree(ti, ett_xsan);
+    proto_item *ti = NULL, *ver_item = NULL, *hl_item = NULL, *flags_item = NULL;
+    proto_item *op_item = NULL, *frag_item = NULL, *bl_item = NULL;
+    proto_tree *xtree = NULL;
+    if (tree) {
+        ti = proto_tree_add_item(tree, proto_xsan, tvb, 0, have, ENC_NA);
+        xtree = proto_item_add_subtree(ti, ett_xsan);
+        proto_tree_add_item(xtree, hf_magic, tvb, XSAN_OFF_MAGIC, 4, ENC_ASCII);
+        ver_item = proto_tree_add_item(xtree, hf_version, tvb, XSAN_OFF_VERSION, 1, ENC_BIG_ENDIAN);
+        hl_item = proto_tree_add_item(xtree, hf_hdr_len, tvb, XSAN_OFF_HDR_LEN, 1, ENC_BIG_ENDIAN);
+        flags_item = proto_tree_add_bitmask(xtree, tvb, XSAN_OFF_FLAGS, hf_flags, ett_flags,
+                                            flag_bits, ENC_BIG_ENDIAN);
+        op_item = proto_tree_add_item(xtree, hf_opcode, tvb, XSAN_OFF_OPCODE, 2, ENC_BIG_ENDIAN);
+        proto_item *fam_item = proto_tree_add_uint(xtree, hf_family, tvb, XSAN_OFF_OPCODE, 1,
+                                                   XSAN_OP_FAMILY(msg.opcode));
+        proto_item_set_generated(fam_item);
+        frag_item = proto_tree_add_item(xtree, hf_frag_index, tvb, XSAN_OFF_FRAG_INDEX, 2, ENC_BIG_ENDIAN);
+        proto_tree_add_item(xtree, hf_xid, tvb, XSAN_OFF_XID, 4, ENC_BIG_ENDIAN);
+        proto_tree_add_item(xtree, hf_session, tvb, XSAN_OFF_SESSION, 4, ENC_BIG_ENDIAN);
+        bl_item = proto_tree_add_item(xtree, hf_body_len, tvb, XSAN_OFF_BODY_LEN, 4, ENC_BIG_ENDIAN);
+        proto_item_append_text(ti, ", %s %s, xid 0x%x", xsan_opcode_name(pinfo->pool, msg.opcode),
+                               message_kind(msg.flags), msg.xid);
+    } else {
+        /* No tree (tshark's summary, a first pass): no items, but the bounds
+         * check the message's item makes, so a short capture stops here too. */
+        tvb_ensure_bytes_exist(tvb, 0, have);
+    }
     msg.item = ti;
     msg.tree = xtree;
 
-    proto_tree_add_item(xtree, hf_magic, tvb, XSAN_OFF_MAGIC, 4, ENC_ASCII);
-    proto_item *ver_item = proto_tree_add_item(xtree, hf_version, tvb, XSAN_OFF_VERSION, 1, ENC_BIG_ENDIAN);
-    proto_item *hl_item = proto_tree_add_item(xtree, hf_hdr_len, tvb, XSAN_OFF_HDR_LEN, 1, ENC_BIG_ENDIAN);
-    proto_item *flags_item = proto_tree_add_bitmask(xtree, tvb, XSAN_OFF_FLAGS, hf_flags, ett_flags,
-                                                    flag_bits, ENC_BIG_ENDIAN);
-    proto_item *op_item = proto_tree_add_item(xtree, hf_opcode, tvb, XSAN_OFF_OPCODE, 2, ENC_BIG_ENDIAN);
-    proto_item *fam_item = proto_tree_add_uint(xtree, hf_family, tvb, XSAN_OFF_OPCODE, 1,
-                                               XSAN_OP_FAMILY(msg.opcode));
-    proto_item_set_generated(fam_item);
-    proto_item *frag_item = proto_tree_add_item(xtree, hf_frag_index, tvb, XSAN_OFF_FRAG_INDEX, 2, ENC_BIG_ENDIAN);
-    proto_tree_add_item(xtree, hf_xid, tvb, XSAN_OFF_XID, 4, ENC_BIG_ENDIAN);
-    proto_tree_add_item(xtree, hf_session, tvb, XSAN_OFF_SESSION, 4, ENC_BIG_ENDIAN);
-    proto_item *bl_item = proto_tree_add_item(xtree, hf_body_len, tvb, XSAN_OFF_BODY_LEN, 4, ENC_BIG_ENDIAN);
-
-    const char *opname = xsan_opcode_name(pinfo->pool, msg.opcode);
-    proto_item_append_text(ti, ", %s %s, xid 0x%x", opname, message_kind(msg.flags), msg.xid);
     check_flags(pinfo, flags_item, msg.flags);
     if (!try_val_to_str(msg.opcode, xsan_opcode_vals))
         expert_add_info_format(pinfo, op_item, &ei_unknown_opcode, "Unknown opcode 0x%04x", msg.opcode);

@@ -32,7 +32,8 @@ typedef struct xsan_volume xsan_volume_t;
 /* One FSM: a server address and port. Session ids and token ids are its own. */
 typedef struct xsan_fsm {
     wmem_map_t *sessions;       /* guint32 session -> xsan_volume_t */
-    wmem_map_t *tokens;         /* guint64 token id -> xsan_token_t */
+    wmem_map_t *tokens;         /* guint64 token id -> xsan_token_t (live ones) */
+    wmem_map_t *tokens_by_inode;    /* guint64 inode -> its live tokens (xsan-tokens.c) */
     guint       n_tokens;
     gboolean    sessions_full, tokens_full;
 } xsan_fsm_t;

@@ -443,7 +443,6 @@ decode_value(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_at
     tvbuff_t *tvb = w->tvb;
     wmem_allocator_t *pool = w->pinfo->pool;
     xsan_value_t v = { 0, NULL, NULL, offset, len };
-    proto_item *vi;
 
     switch (def->type) {
     case XSAN_T_U8:  case XSAN_T_BOOL: v.u = xsan_tvb_get_u8(tvb, offset); break;
@@ -466,15 +465,17 @@ decode_value(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_at
         return;
     }
 
-    if (def->bits)
-        vi = proto_tree_add_bitmask(tree, tvb, offset, def->hf, def->ett, def->bits, ENC_BIG_ENDIAN);
-    else if (def->type == XSAN_T_TIME)
-        vi = proto_tree_add_item(tree, def->hf, tvb, offset, len, ENC_TIME_NSECS | ENC_BIG_ENDIAN);
-    else if (def->type == XSAN_T_STRING)
-        vi = proto_tree_add_item(tree, def->hf, tvb, offset, len, ENC_UTF_8);
-    else
-        vi = proto_tree_add_item(tree, def->hf, tvb, offset, len, ENC_BIG_ENDIAN);
-    (void)vi;
+    /* Without a tree, walk() has made the bounds check these items would. */
+    if (tree) {
+        if (def->bits)
+            proto_tree_add_bitmask(tree, tvb, offset, def->hf, def->ett, def->bits, ENC_BIG_ENDIAN);
+        else if (def->type == XSAN_T_TIME)
+            proto_tree_add_item(tree, def->hf, tvb, offset, len, ENC_TIME_NSECS | ENC_BIG_ENDIAN);
+        else if (def->type == XSAN_T_STRING)
+            proto_tree_add_item(tree, def->hf, tvb, offset, len, ENC_UTF_8);
+        else
+            proto_tree_add_item(tree, def->hf, tvb, offset, len, ENC_BIG_ENDIAN);
+    }
 
     scope_record(pool, scope, row, &v);
     if (w->labels)
@@ -485,8 +486,10 @@ static void
 decode_group(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_attr_def_t *def,
              int offset, int len, int depth)
 {
-    proto_item *gi = proto_tree_add_item(tree, def->hf, w->tvb, offset, len, ENC_NA);
-    proto_tree *gtree = proto_item_add_subtree(gi, def->ett);
+    proto_tree *gtree = NULL;
+    if (tree)
+        gtree = proto_item_add_subtree(proto_tree_add_item(tree, def->hf, w->tvb, offset, len, ENC_NA),
+                                       def->ett);
     xsan_scope_t *inner = wmem_new0(w->pinfo->pool, xsan_scope_t);
     guint before = w->body->n_attrs;
 
@@ -530,11 +533,20 @@ walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t
         guint row = 0;
         const xsan_attr_def_t *def = lookup_row(tag, &row);
 
-        proto_item *attr_item = proto_tree_add_item(tree, hf_attr, tvb, offset,
-                XSAN_ATTR_HDR_LEN + MIN(len, room), ENC_NA);
-        proto_tree *attr_tree = proto_item_add_subtree(attr_item, ett_attr);
-        proto_tree_add_item(attr_tree, hf_attr_tag, tvb, offset, 2, ENC_BIG_ENDIAN);
-        proto_item *len_item = proto_tree_add_item(attr_tree, hf_attr_len, tvb, offset + 2, 2, ENC_BIG_ENDIAN);
+        proto_item *attr_item = NULL, *len_item = NULL;
+        proto_tree *attr_tree = NULL;
+        if (tree) {
+            attr_item = proto_tree_add_item(tree, hf_attr, tvb, offset,
+                    XSAN_ATTR_HDR_LEN + MIN(len, room), ENC_NA);
+            attr_tree = proto_item_add_subtree(attr_item, ett_attr);
+            proto_tree_add_item(attr_tree, hf_attr_tag, tvb, offset, 2, ENC_BIG_ENDIAN);
+            len_item = proto_tree_add_item(attr_tree, hf_attr_len, tvb, offset + 2, 2, ENC_BIG_ENDIAN);
+        } else {
+            /* Nothing is shown (tshark's summary, a first pass): the items
+             * would cost more than the decoding; keep their bounds check, so
+             * a capture cut short stops the walk where it would with a tree. */
+            tvb_ensure_bytes_exist(tvb, offset, XSAN_ATTR_HDR_LEN + MIN(len, room));
+        }
         w->body->n_attrs++;
         if (depth == 0 && w->body->n_attrs == 1)
             w->body->starts_with_status = (tag == XSAN_TAG_STATUS);

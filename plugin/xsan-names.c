@@ -18,6 +18,9 @@ typedef struct xsan_dentry {
     const char *name;           /* points into child_key, after the '/' */
     char       *child_key;      /* "parent/name": its key in by_name */
     struct xsan_dentry *up;     /* parent's dentry as last looked up, or NULL */
+    const char *path;           /* its path as of generation path_gen, or NULL */
+    guint32     path_gen;
+    guint32     depth;          /* components in path */
     guint32     walk;           /* last path walk that passed here */
     gboolean    gone;           /* forgotten: no longer in by_inode (never freed) */
 } xsan_dentry_t;
@@ -30,6 +33,7 @@ struct xsan_volume {
     wmem_map_t *by_name;        /* "parent/name" -> guint64 inode */
     guint       n_names;
     gboolean    full;
+    guint32     gen;            /* bumped when a known name moves or goes: cached paths expire */
 };
 
 /* Volumes by name, reset with each file. Inode numbers are per volume. */
@@ -58,6 +62,8 @@ xsan_volume_name(const xsan_volume_t *vol)
 void
 xsan_volume_set_root(xsan_volume_t *vol, guint64 root)
 {
+    if (!vol->has_root || vol->root != root)
+        vol->gen++;
     vol->has_root = TRUE;
     vol->root = root;
 }
@@ -98,6 +104,7 @@ forget(xsan_volume_t *vol, guint64 parent, const char *name, packet_info *pinfo)
         if (d && strcmp(d->child_key, key) == 0) {
             wmem_map_remove(vol->by_inode, inode);
             d->gone = TRUE;
+            vol->gen++;
         }
     }
 }
@@ -119,6 +126,7 @@ learn(xsan_ctx_t *c, guint64 parent, const char *name, guint64 inode)
         if (old && *old == inode)
             wmem_map_remove(vol->by_name, d->child_key);
         wmem_free(wmem_file_scope(), d->child_key);
+        vol->gen++;     /* the paths below it change */
     } else {
         if (vol->n_names >= XSAN_MAX_NAMES) {
             if (!vol->full) {
@@ -170,58 +178,82 @@ clear_marks(gpointer key _U_, gpointer value, gpointer user_data _U_)
     wmem_map_foreach(((xsan_volume_t *)value)->by_inode, clear_mark, NULL);
 }
 
+static gboolean
+path_cached(const xsan_volume_t *vol, const xsan_dentry_t *d)
+{
+    return d->path && d->path_gen == vol->gen;
+}
+
 /* "/" and the components from the root; NULL when a link is unknown or
- * the links loop. */
+ * the links loop. The dentry keeps its path until a name moves or goes in
+ * its volume, so messages about it share one string (time and memory); a
+ * walk up stops at the first ancestor with a good path. Only the dentry
+ * asked for keeps one: a message never allocates more than its path. */
 static const char *
-path_of(const xsan_volume_t *vol, guint64 inode)
+path_of(xsan_volume_t *vol, guint64 inode)
 {
     static guint32 walks;
-    const char *parts[XSAN_MAX_PATH_DEPTH];
-    guint n = 0;
+    xsan_dentry_t *parts[XSAN_MAX_PATH_DEPTH];
+    const char *prefix = "";
+    guint n = 0, depth = 0;
 
     if (!vol || !vol->has_root || inode == vol->root) {
         if (vol && vol->has_root)
             return "/";
         return NULL;
     }
+    xsan_dentry_t *d = (xsan_dentry_t *)wmem_map_lookup(vol->by_inode, &inode);
+    if (d && path_cached(vol, d))
+        return d->path;
     if (++walks == 0) {
         /* Marks wrapped: clear them all so that none looks like this walk's. */
         wmem_map_foreach(volumes, clear_marks, NULL);
         walks = 1;
     }
-    xsan_dentry_t *d = (xsan_dentry_t *)wmem_map_lookup(vol->by_inode, &inode);
     /* A dentry passed twice in one walk means the links loop for ever
      * without reaching the root: NULL, as the depth limit would say later. */
     while (d) {
+        if (path_cached(vol, d)) {
+            prefix = d->path;
+            depth = d->depth;
+            break;
+        }
         if (n == XSAN_MAX_PATH_DEPTH || d->walk == walks)
             return NULL;
         d->walk = walks;
-        parts[n++] = d->name;
+        parts[n++] = d;
         if (d->parent == vol->root)
             break;
         d = parent_of(vol, d);
     }
-    if (!d)
+    if (!d || n == 0 || depth + n > XSAN_MAX_PATH_DEPTH)
         return NULL;
-    wmem_strbuf_t *buf = wmem_strbuf_new(wmem_file_scope(), "");
-    while (n > 0) {
+    wmem_strbuf_t *buf = wmem_strbuf_new(wmem_file_scope(), prefix);
+    for (guint i = n; i > 0; i--) {
         wmem_strbuf_append_c(buf, '/');
-        wmem_strbuf_append(buf, parts[--n]);
+        wmem_strbuf_append(buf, parts[i - 1]->name);
     }
-    return wmem_strbuf_finalize(buf);
+    d = parts[0];
+    d->path = wmem_strbuf_finalize(buf);
+    d->path_gen = vol->gen;
+    d->depth = depth + n;
+    return d->path;
 }
 
+/* The path of NAME in directory PARENT: the entry's own when it is known. */
 static const char *
-path_in(const xsan_volume_t *vol, guint64 parent, const char *name)
+path_in(xsan_volume_t *vol, guint64 parent, const char *name, packet_info *pinfo)
 {
-    const char *dir = path_of(vol, parent);
-    if (!dir || !name)
+    if (!name)
         return NULL;
-    if (strcmp(dir, "/") == 0)
-        return wmem_strdup_printf(wmem_file_scope(), "/%s", name);
-    char *path = wmem_strdup_printf(wmem_file_scope(), "%s/%s", dir, name);
-    wmem_free(wmem_file_scope(), (void *)dir);     /* made by path_of for this */
-    return path;
+    guint64 *known = (guint64 *)wmem_map_lookup(vol->by_name, child_key(pinfo->pool, parent, name));
+    const char *path = known && *known != vol->root ? path_of(vol, *known) : NULL;
+    if (path)
+        return path;
+    const char *dir = path_of(vol, parent);
+    if (!dir)
+        return NULL;
+    return wmem_strdup_printf(wmem_file_scope(), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
 }
 
 /* The path (and RENAME's new path) a request names. */
@@ -234,11 +266,11 @@ request_paths(xsan_ctx_t *c)
     guint64 parent, new_parent, inode;
 
     if (xsan_body_u64(msg, XSAN_TAG_PARENT_INODE, &parent) && name)
-        c->fr->path = path_in(c->vol, parent, name);
+        c->fr->path = path_in(c->vol, parent, name, c->pinfo);
     else if (xsan_body_u64(msg, XSAN_TAG_INODE, &inode))
         c->fr->path = path_of(c->vol, inode);
     if (xsan_body_u64(msg, XSAN_TAG_NEW_PARENT_INODE, &new_parent) && new_name)
-        c->fr->new_path = path_in(c->vol, new_parent, new_name);
+        c->fr->new_path = path_in(c->vol, new_parent, new_name, c->pinfo);
     if (c->call && c->fr->role == XSAN_ROLE_REQUEST) {
         c->call->path = c->fr->path;
         c->call->new_path = c->fr->new_path;

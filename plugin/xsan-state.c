@@ -139,6 +139,7 @@ fsm_get(const address *addr, guint32 port)
         fsm = wmem_new0(wmem_file_scope(), xsan_fsm_t);
         fsm->sessions = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
         fsm->tokens = wmem_map_new(wmem_file_scope(), xsan_u64_hash, g_int64_equal);
+        fsm->tokens_by_inode = wmem_map_new(wmem_file_scope(), xsan_u64_hash, g_int64_equal);
         wmem_map_insert(fsm_map, key, fsm);
     }
     return fsm;
@@ -486,6 +487,8 @@ entry_expand(guintptr e, xsan_frame_t *fr)
     fr->role = ENTRY_TAG(e) == ENTRY_REQUEST ? XSAN_ROLE_REQUEST : XSAN_ROLE_RESPONSE;
     fr->call = call;
     fr->volume = call->volume;
+    fr->path = call->path;
+    fr->new_path = call->new_path;
 }
 
 static void
@@ -499,9 +502,11 @@ frame_store(packet_info *pinfo, guint index, const xsan_frame_t *fr)
         wmem_array_append_one(frame_table, none);
     guintptr *slot = (guintptr *)wmem_array_index(frame_table, pinfo->num);
 
-    /* The compact form: message 0 alone, nothing but its call and volume. */
-    if (!*slot && index == 0 && fr->call && !fr->retrans_of &&
-        !fr->caps && !fr->path && !fr->new_path && !fr->lock_conflict && !fr->lock_inode &&
+    /* The compact form: message 0 alone, nothing but its call, its volume
+     * and the paths its call found at the request. */
+    if (!*slot && index == 0 && fr->call && !fr->retrans_of && !fr->caps &&
+        fr->path == fr->call->path && fr->new_path == fr->call->new_path &&
+        !fr->lock_conflict && !fr->lock_inode &&
         !fr->tok && !fr->hb && !fr->fo && ((guintptr)fr->call & 0x3u) == 0) {
         if (fr->role == XSAN_ROLE_REQUEST) {
             /* the call is new: its volume is this message's */
@@ -631,17 +636,12 @@ xsan_state_message(packet_info *pinfo, xsan_msg_t *msg)
 const char *
 xsan_state_info(packet_info *pinfo, const xsan_msg_t *msg)
 {
-    const guintptr *slot = frame_slot(pinfo->num);
-    const stored_frame_t *sf = NULL;
-    if (slot && ENTRY_TAG(*slot) == ENTRY_RECORDS)
-        for (sf = (const stored_frame_t *)*slot; sf && sf->index != msg->index; sf = sf->next)
-            ;
-    const xsan_frame_t *fr = sf ? sf->extra : NULL;     /* a path makes a full record */
-    if (!fr || !fr->path)
+    xsan_frame_t fr;
+    if (!frame_load(pinfo, msg->index, &fr) || !fr.path)
         return NULL;
-    if (fr->new_path)
-        return wmem_strdup_printf(pinfo->pool, "path=%s new_path=%s", fr->path, fr->new_path);
-    return wmem_strdup_printf(pinfo->pool, "path=%s", fr->path);
+    if (fr.new_path)
+        return wmem_strdup_printf(pinfo->pool, "path=%s new_path=%s", fr.path, fr.new_path);
+    return wmem_strdup_printf(pinfo->pool, "path=%s", fr.path);
 }
 
 void

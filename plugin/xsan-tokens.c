@@ -25,7 +25,14 @@ struct xsan_token {
     guint8       tclass, tmode;
     guint32      granted_in, revoked_in, released_in;
     nstime_t     granted_at, revoked_at;
+    struct xsan_token *same_inode;  /* next live token on its inode */
 };
+
+/* The live tokens of one inode, so a grant checks those only. */
+typedef struct inode_tokens {
+    guint64       inode;        /* its key in tokens_by_inode */
+    xsan_token_t *first;
+} inode_tokens_t;
 
 /* What one message shows about a token. */
 typedef struct xsan_token_view {
@@ -56,36 +63,55 @@ overlaps(guint64 a_off, guint64 a_len, guint64 b_off, guint64 b_len)
     return a_len && b_len && a_off < b_end && b_off < a_end;
 }
 
-/* An EXCLUSIVE token of another client, same class and inode, overlapping
- * and not released: both held at once breaks coherency. */
-typedef struct conflict_search {
-    const xsan_token_t *tok;
-    const xsan_token_t *found;
-} conflict_search_t;
-
 static void
-conflict_test(gpointer key _U_, gpointer value, gpointer user_data)
+live_add(xsan_fsm_t *fsm, xsan_token_t *tok)
 {
-    conflict_search_t *s = (conflict_search_t *)user_data;
-    const xsan_token_t *t = (const xsan_token_t *)value;
-    const xsan_token_t *tok = s->tok;
-    /* The earliest grant wins, so the answer does not depend on map order. */
-    if (t != tok && t->holder != tok->holder && !t->released_in &&
-        t->inode == tok->inode && t->tclass == tok->tclass &&
-        t->tmode == XSAN_TOKEN_MODE_EXCLUSIVE &&
-        overlaps(t->offset, t->length, tok->offset, tok->length) &&
-        (!s->found || t->granted_in < s->found->granted_in))
-        s->found = t;
+    inode_tokens_t *it = (inode_tokens_t *)wmem_map_lookup(fsm->tokens_by_inode, &tok->inode);
+    if (!it) {
+        it = wmem_new0(wmem_file_scope(), inode_tokens_t);
+        it->inode = tok->inode;
+        wmem_map_insert(fsm->tokens_by_inode, &it->inode, it);
+    }
+    tok->same_inode = it->first;
+    it->first = tok;
 }
 
-/* The map holds live tokens only, at most XSAN_MAX_TOKENS. */
+static void
+live_remove(xsan_fsm_t *fsm, xsan_token_t *tok)
+{
+    inode_tokens_t *it = (inode_tokens_t *)wmem_map_lookup(fsm->tokens_by_inode, &tok->inode);
+    if (!it)
+        return;
+    for (xsan_token_t **p = &it->first; *p; p = &(*p)->same_inode) {
+        if (*p == tok) {
+            *p = tok->same_inode;
+            break;
+        }
+    }
+    if (!it->first) {
+        wmem_map_remove(fsm->tokens_by_inode, &it->inode);
+        wmem_free(wmem_file_scope(), it);
+    }
+}
+
+/* An EXCLUSIVE token of another client, same class and inode, overlapping
+ * and not released: both held at once breaks coherency. The earliest grant
+ * is the one named. */
 static const xsan_token_t *
 find_conflict(const xsan_fsm_t *fsm, const xsan_token_t *tok)
 {
-    conflict_search_t s = { tok, NULL };
-    if (tok->tmode == XSAN_TOKEN_MODE_EXCLUSIVE)
-        wmem_map_foreach(fsm->tokens, conflict_test, &s);
-    return s.found;
+    const xsan_token_t *found = NULL;
+    if (tok->tmode != XSAN_TOKEN_MODE_EXCLUSIVE)
+        return NULL;
+    inode_tokens_t *it = (inode_tokens_t *)wmem_map_lookup(fsm->tokens_by_inode, &tok->inode);
+    for (const xsan_token_t *t = it ? it->first : NULL; t; t = t->same_inode) {
+        if (t != tok && t->holder != tok->holder && !t->released_in &&
+            t->tclass == tok->tclass && t->tmode == XSAN_TOKEN_MODE_EXCLUSIVE &&
+            overlaps(t->offset, t->length, tok->offset, tok->length) &&
+            (!found || t->granted_in < found->granted_in))
+            found = t;
+    }
+    return found;
 }
 
 static void
@@ -96,8 +122,8 @@ grant(xsan_ctx_t *c, xsan_fsm_t *fsm)
 
     if (!call || !xsan_body_u64(c->msg, XSAN_TAG_TOKEN_ID, &id) || !call->has_inode)
         return;
-    gboolean replaces = wmem_map_contains(fsm->tokens, &id);
-    if (!replaces && fsm->n_tokens >= XSAN_MAX_TOKENS) {
+    xsan_token_t *old = (xsan_token_t *)wmem_map_lookup(fsm->tokens, &id);
+    if (!old && fsm->n_tokens >= XSAN_MAX_TOKENS) {
         if (!fsm->tokens_full) {
             fsm->tokens_full = TRUE;
             c->fr->caps |= XSAN_CAP_TOKENS;
@@ -124,8 +150,11 @@ grant(xsan_ctx_t *c, xsan_fsm_t *fsm)
     }
     /* A replaced token keeps its key in the map: the same id, still alive. */
     wmem_map_insert(fsm->tokens, &tok->id, tok);
-    if (!replaces)
+    if (old)
+        live_remove(fsm, old);
+    else
         fsm->n_tokens++;
+    live_add(fsm, tok);
 }
 
 static xsan_token_t *
@@ -168,6 +197,7 @@ release(xsan_ctx_t *c, xsan_fsm_t *fsm)
         v->late = v->lease_secs && nstime_to_sec(&v->release_delay) > (double)v->lease_secs;
     }
     wmem_map_remove(fsm->tokens, &tok->id);
+    live_remove(fsm, tok);
     fsm->n_tokens--;
 }
 
