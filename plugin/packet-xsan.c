@@ -233,7 +233,8 @@ message_info(packet_info *pinfo, const xsan_msg_t *msg, const char *note)
     wmem_strbuf_append(buf, xsan_opcode_name(pinfo->pool, msg->opcode));
     wmem_strbuf_append_c(buf, ' ');
     wmem_strbuf_append(buf, message_kind(msg->flags));
-    wmem_strbuf_append_printf(buf, " xid=0x%x", msg->xid);
+    wmem_strbuf_append(buf, " xid=");
+    xsan_strbuf_append_u64(buf, msg->xid, TRUE);
     if (msg->flags & XSAN_FLAG_RETRY)
         wmem_strbuf_append(buf, " [retry]");
     if (msg->has_status) {
@@ -254,8 +255,12 @@ message_info(packet_info *pinfo, const xsan_msg_t *msg, const char *note)
         }
         for (guint i = 0; i < array_length(info_groups); i++) {
             guint n = xsan_body_count_groups(msg->body, info_groups[i].tag);
-            if (n)
-                wmem_strbuf_append_printf(buf, " %s=%u", info_groups[i].key, n);
+            if (n) {
+                wmem_strbuf_append_c(buf, ' ');
+                wmem_strbuf_append(buf, info_groups[i].key);
+                wmem_strbuf_append_c(buf, '=');
+                xsan_strbuf_append_u64(buf, n, FALSE);
+            }
         }
         const char *extra = xsan_state_info(pinfo, msg);
         if (extra) {

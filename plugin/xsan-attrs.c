@@ -201,26 +201,21 @@ struct xsan_scope {
     struct scope_entry *entries;
 };
 
+/* Row + 1 by tag key (0: no row), built at registration: every attribute
+ * is looked up, so one index beats a search. */
+static guint8 *row_by_key;
+static guint n_keys;
+
 static const xsan_attr_def_t *
 lookup_row(guint16 tag, guint *row_out)
 {
-    guint lo = 0, hi = N_ROWS;
-    while (lo < hi) {
-        guint mid = lo + (hi - lo) / 2;
-        guint key = TAG_KEY(attr_table[mid].tag);
-        if (key == TAG_KEY(tag)) {
-            if (attr_table[mid].tag != tag)
-                return NULL;    /* group bit does not match: not this tag */
-            if (row_out)
-                *row_out = mid;
-            return &attr_table[mid];
-        }
-        if (key < TAG_KEY(tag))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    guint key = TAG_KEY(tag);
+    guint idx = key < n_keys ? row_by_key[key] : 0;
+    if (!idx || attr_table[idx - 1].tag != tag)
+        return NULL;    /* unknown, or the group bit does not match */
+    if (row_out)
+        *row_out = idx - 1;
+    return &attr_table[idx - 1];
 }
 
 const char *
@@ -341,6 +336,26 @@ xsan_attr_value_str(wmem_allocator_t *pool, guint16 tag, const xsan_value_t *v, 
 }
 
 void
+xsan_strbuf_append_u64(wmem_strbuf_t *buf, guint64 v, gboolean hex)
+{
+    /* Every Info column has numbers in it: printf costs ten times this. */
+    static const char digits[] = "0123456789abcdef";
+    char text[24];
+    guint base = hex ? 16 : 10;
+    int i = (int)sizeof text;
+    text[--i] = '\0';
+    do {
+        text[--i] = digits[v % base];
+        v /= base;
+    } while (v);
+    if (hex) {
+        text[--i] = 'x';
+        text[--i] = '0';
+    }
+    wmem_strbuf_append(buf, text + i);
+}
+
+void
 xsan_attr_value_append(wmem_strbuf_t *buf, wmem_allocator_t *pool, guint16 tag,
                        const xsan_value_t *v, gboolean compact)
 {
@@ -356,10 +371,8 @@ xsan_attr_value_append(wmem_strbuf_t *buf, wmem_allocator_t *pool, guint16 tag,
                 wmem_strbuf_append_printf(buf, " (%" PRIu64 ")", v->u);
         } else if (def->display == BASE_OCT) {
             wmem_strbuf_append_printf(buf, "0%" PRIo64, v->u);
-        } else if (def->display == BASE_HEX) {
-            wmem_strbuf_append_printf(buf, "0x%" PRIx64, v->u);
         } else {
-            wmem_strbuf_append_printf(buf, "%" PRIu64, v->u);
+            xsan_strbuf_append_u64(buf, v->u, def->display == BASE_HEX);
         }
         return;
     case XSAN_T_STRING:
@@ -675,9 +688,14 @@ xsan_attrs_register(int proto)
     };
     static gint *ett[] = { &ett_attr };
 
-    /* The table must stay sorted: lookups are a binary search. */
+    /* One row per tag key, in order (so fields list in tag order). */
     for (guint i = 1; i < N_ROWS; i++)
         DISSECTOR_ASSERT(TAG_KEY(attr_table[i - 1].tag) < TAG_KEY(attr_table[i].tag));
+    DISSECTOR_ASSERT(N_ROWS < G_MAXUINT8);
+    n_keys = TAG_KEY(attr_table[N_ROWS - 1].tag) + 1;
+    row_by_key = g_new0(guint8, n_keys);
+    for (guint i = 0; i < N_ROWS; i++)
+        row_by_key[TAG_KEY(attr_table[i].tag)] = (guint8)(i + 1);
 
     hf_register_info *hf = g_new0(hf_register_info, N_ROWS);
     gint **row_ett = g_new0(gint *, N_ROWS);

@@ -49,6 +49,9 @@ gboolean xsan_scope_get(const xsan_scope_t *scope, guint16 tag, xsan_value_t *ou
 gboolean xsan_scope_has(const xsan_scope_t *scope, guint16 tag);
 guint64 xsan_scope_uint(const xsan_scope_t *scope, guint16 tag, guint64 fallback);
 const char *xsan_scope_str(const xsan_scope_t *scope, guint16 tag);
+
+/* "123" or, hex, "0x7b": a number as the Info column shows it. */
+void xsan_strbuf_append_u64(wmem_strbuf_t *buf, guint64 v, gboolean hex);
 /* Number of groups with this tag directly in the body. */
 guint xsan_body_count_groups(const xsan_body_t *body, guint16 tag);
 
