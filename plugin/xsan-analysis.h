@@ -40,7 +40,7 @@ typedef struct xsan_fsm {
 
 /* One TCP connection or UDP address/port pair. */
 typedef struct xsan_conv {
-    wmem_map_t *calls;          /* call key -> xsan_call_t */
+    wmem_map_t *calls;          /* xid -> its calls (xsan_call_t chain, newest first) */
     guint       n_open;         /* calls without a response */
     gboolean    calls_full;     /* the cap was hit and said so */
     xsan_fsm_t *fsm;            /* the server side, once a call showed it */
@@ -66,7 +66,9 @@ typedef struct xsan_call_req {
 /* One request and its first response. Kept for the whole file (the frames
  * of both point to it), so it holds only what every pass shows. */
 typedef struct xsan_call {
-    guint64     key;            /* its key in xsan_conv_t.calls */
+    struct xsan_call *same_xid; /* the conversation's other calls with this xid */
+    guint16     opcode;         /* with the xid and direction, what finds the call */
+    guint8      req_dir;
     guint32     req_frame;      /* frame completing the first copy */
     guint32     rsp_frame;      /* frame completing the first response; 0 none yet */
     nstime_t    req_time;

@@ -109,11 +109,17 @@ direction(const packet_info *pinfo)
     return c < 0 || (c == 0 && pinfo->srcport < pinfo->destport);
 }
 
-/* A call is found by xid, opcode and the direction of its request. */
-static guint64
-call_key(const xsan_msg_t *msg, gboolean req_dir)
+/* A call is found by xid, opcode and the direction of its request. The
+ * map's key is the xid itself (no key to fetch from memory when comparing:
+ * at a million calls that is what the lookup costs); the few calls sharing
+ * an xid are chained. */
+static xsan_call_t *
+call_find(const xsan_conv_t *cs, const xsan_msg_t *msg, gboolean req_dir)
 {
-    return ((guint64)msg->xid << 32) | ((guint64)msg->opcode << 1) | (req_dir ? 1 : 0);
+    xsan_call_t *call = (xsan_call_t *)wmem_map_lookup(cs->calls, GUINT_TO_POINTER(msg->xid));
+    while (call && (call->opcode != msg->opcode || call->req_dir != req_dir))
+        call = call->same_xid;
+    return call;
 }
 
 static xsan_conv_t *
@@ -123,7 +129,7 @@ conv_state(packet_info *pinfo)
     xsan_conv_t *cs = (xsan_conv_t *)conversation_get_proto_data(conv, proto_xsan_state);
     if (!cs) {
         cs = wmem_new0(wmem_file_scope(), xsan_conv_t);
-        cs->calls = wmem_map_new(wmem_file_scope(), xsan_u64_hash, g_int64_equal);
+        cs->calls = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
         conversation_add_proto_data(conv, proto_xsan_state, cs);
     }
     return cs;
@@ -250,7 +256,7 @@ call_client(xsan_conv_t *cs, packet_info *pinfo, gboolean req_dir)
 }
 
 static xsan_call_t *
-call_new(xsan_ctx_t *c, guint64 key, gboolean req_dir)
+call_new(xsan_ctx_t *c, gboolean req_dir)
 {
     xsan_conv_t *cs = c->conv;
     if (cs->n_open >= XSAN_MAX_OPEN_CALLS) {
@@ -261,14 +267,24 @@ call_new(xsan_ctx_t *c, guint64 key, gboolean req_dir)
         return NULL;
     }
     xsan_call_t *call = wmem_new0(wmem_file_scope(), xsan_call_t);
-    call->key = key;
+    call->opcode = c->msg->opcode;
+    call->req_dir = req_dir ? 1 : 0;
     call->req_frame = c->pinfo->num;
     call->req_time = c->pinfo->abs_ts;
     call->client = call_client(cs, c->pinfo, req_dir);
     call->req = call_remember(c->msg);
-    /* An xid used again replaces the old call; it keeps its key, the same
-     * value, and stays alive for the frames that show it. */
-    wmem_map_insert(cs->calls, &call->key, call);
+    /* An xid used again (same opcode and direction) replaces the old call
+     * in the chain; the old one stays alive for the frames that show it. */
+    gpointer xid = GUINT_TO_POINTER(c->msg->xid);
+    xsan_call_t *first = (xsan_call_t *)wmem_map_lookup(cs->calls, xid);
+    for (xsan_call_t **p = &first; *p; p = &(*p)->same_xid) {
+        if ((*p)->opcode == call->opcode && (*p)->req_dir == call->req_dir) {
+            *p = (*p)->same_xid;
+            break;
+        }
+    }
+    call->same_xid = first;
+    wmem_map_insert(cs->calls, xid, call);
     cs->n_open++;
     return call;
 }
@@ -279,15 +295,14 @@ static void
 match_request(xsan_ctx_t *c)
 {
     gboolean dir = direction(c->pinfo);
-    guint64 key = call_key(c->msg, dir);
-    xsan_call_t *call = (xsan_call_t *)wmem_map_lookup(c->conv->calls, &key);
+    xsan_call_t *call = call_find(c->conv, c->msg, dir);
     gboolean retry = (c->msg->flags & XSAN_FLAG_RETRY) != 0;
 
     if (call && (!call->rsp_frame || retry)) {
         c->fr->role = XSAN_ROLE_RETRANSMISSION;
         c->fr->retrans_of = call->req_frame;
     } else {
-        call = call_new(c, key, dir);
+        call = call_new(c, dir);
         c->fr->role = call ? (retry ? XSAN_ROLE_RETRANSMISSION : XSAN_ROLE_REQUEST)
                            : XSAN_ROLE_UNTRACKED;
     }
@@ -297,8 +312,7 @@ match_request(xsan_ctx_t *c)
 static void
 match_response(xsan_ctx_t *c)
 {
-    guint64 key = call_key(c->msg, !direction(c->pinfo));
-    xsan_call_t *call = (xsan_call_t *)wmem_map_lookup(c->conv->calls, &key);
+    xsan_call_t *call = call_find(c->conv, c->msg, !direction(c->pinfo));
 
     if (!call) {
         c->fr->role = XSAN_ROLE_ORPHAN;
