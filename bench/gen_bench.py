@@ -49,15 +49,50 @@ def _pump(cap):
     return out
 
 
+# Each client's project folders under the volume's root, by how many clips
+# each holds: READDIR answers list 8 to 200 entries.
+DIR_SIZES = (8, 16, 32, 64, 200, 8, 16, 32)
+
+
 class _Ops:
-    """Request/response pairs of a client working on a volume."""
+    """Request/response pairs of a client working on a volume. The client
+    has a namespace of its own (folders of clips under the root) that its
+    LOOKUPs, READDIRs, CREATEs, RENAMEs and REMOVEs agree with, as a real
+    volume's would: a name means the same inode until it is renamed."""
 
     def __init__(self, rng, session, client_no):
         self.rng, self.session = rng, session
         self.xid = rng.getrandbits(24) << 4
-        self.inodes = [ROOT_INODE] + [1000 + client_no * 5000 + i for i in range(400)]
         self.tokens = []
         self.name_no = 0
+        base = 1000 + client_no * 5000
+        self.next_inode = 10_000_000 + client_no * 1_000_000  # CREATE's new inodes
+        self.dirs = [base + i for i in range(len(DIR_SIZES))]
+        self.entries = {ROOT_INODE: {}}     # directory -> {name: inode}
+        self.files = []                     # (directory, name) of every clip
+        for i, d in enumerate(self.dirs):
+            self.entries[ROOT_INODE][f"bay{client_no}_proj{i}"] = d
+            self.entries[d] = {}
+        ino = base + 100
+        for d, n in zip(self.dirs, DIR_SIZES):
+            for _ in range(n):
+                self._add(d, self._name(), ino)
+                ino += 1
+        self.inodes = [ROOT_INODE] + self.dirs + [i for i in range(base + 100, ino)]
+
+    def _add(self, d, name, ino):
+        self.entries[d][name] = ino
+        self.files.append((d, name))
+
+    def _file(self):
+        """A clip that exists: (directory, name, inode)."""
+        while True:
+            i = self.rng.randrange(len(self.files))
+            d, name = self.files[i]
+            if name in self.entries[d]:
+                return d, name, self.entries[d][name]
+            self.files[i] = self.files[-1]  # renamed or removed: drop it
+            self.files.pop()
 
     def _x(self):
         self.xid = (self.xid + 1) & 0xFFFFFFFF
@@ -111,6 +146,12 @@ class _Ops:
                                          A(Tag.ROOT_INODE, ROOT_INODE)],
                            response=True, session=self.session)
 
+    def open_folders(self):
+        """The LOOKUPs of a client's first path walk: its project folders."""
+        return [self.pair(Op.LOOKUP, [A(Tag.PARENT_INODE, ROOT_INODE), A(Tag.NAME, name)],
+                          [A(Tag.INODE, d), A(Tag.FILE_TYPE, 2), A(Tag.MODE, 0o40775)])
+                for name, d in self.entries[ROOT_INODE].items()]
+
     def random_op(self):
         """One (request, response) of the usual mix; READDIR may return a
         list of response pieces (fragmented)."""
@@ -120,8 +161,12 @@ class _Ops:
                              Status.STALE if r.random() < 0.005 else Status.OK)
         if p < 0.45:
             miss = r.random() < 0.06
-            return self.pair(Op.LOOKUP, [A(Tag.PARENT_INODE, self._ino()), A(Tag.NAME, self._name())],
-                             [A(Tag.INODE, self._ino())] + self._fileattrs(),
+            if miss:
+                d, name, ino = r.choice(self.dirs), self._name(), 0
+            else:
+                d, name, ino = self._file()
+            return self.pair(Op.LOOKUP, [A(Tag.PARENT_INODE, d), A(Tag.NAME, name)],
+                             [A(Tag.INODE, ino)] + self._fileattrs(),
                              Status.NOENT if miss else Status.OK,
                              "no such file or directory" if miss else None)
         if p < 0.55:
@@ -156,18 +201,29 @@ class _Ops:
                                           A(Tag.MODE, 0o100644), A(Tag.MTIME, self._time())], [])
         if p < 0.91:
             exist = r.random() < 0.05
-            ino = 900000 + r.getrandbits(20)
-            return self.pair(Op.CREATE, [A(Tag.PARENT_INODE, self._ino()), A(Tag.NAME, self._name()),
+            if exist:
+                d, name, ino = self._file()
+            else:
+                d, name, ino = r.choice(self.dirs), self._name(), self.next_inode
+                self.next_inode += 1
+                self._add(d, name, ino)
+            return self.pair(Op.CREATE, [A(Tag.PARENT_INODE, d), A(Tag.NAME, name),
                                          A(Tag.FILE_TYPE, 1), A(Tag.MODE, 0o100644)],
                              [A(Tag.INODE, ino)] + self._fileattrs(),
                              Status.EXIST if exist else Status.OK, "file exists" if exist else None)
         if p < 0.95:
             return self.readdir()
         if p < 0.96:
-            return self.pair(Op.RENAME, [A(Tag.PARENT_INODE, self._ino()), A(Tag.NAME, self._name()),
-                                         A(Tag.NEW_PARENT_INODE, self._ino()), A(Tag.NEW_NAME, self._name())], [])
+            d, name, ino = self._file()
+            nd, nname = r.choice(self.dirs), self._name()
+            del self.entries[d][name]
+            self._add(nd, nname, ino)
+            return self.pair(Op.RENAME, [A(Tag.PARENT_INODE, d), A(Tag.NAME, name),
+                                         A(Tag.NEW_PARENT_INODE, nd), A(Tag.NEW_NAME, nname)], [])
         if p < 0.97:
-            return self.pair(Op.REMOVE, [A(Tag.PARENT_INODE, self._ino()), A(Tag.NAME, self._name())], [])
+            d, name, _ = self._file()
+            del self.entries[d][name]
+            return self.pair(Op.REMOVE, [A(Tag.PARENT_INODE, d), A(Tag.NAME, name)], [])
         if p < 0.985:
             op = Op.LOCK if r.random() < 0.5 else Op.UNLOCK
             extra = [A(Tag.LOCK_TYPE, 2)] if op == Op.LOCK else []
@@ -181,12 +237,15 @@ class _Ops:
                           for n in ("ops", "lookups", "tokens", "allocs", "bytes_alloc")])
 
     def readdir(self):
+        """A folder's first 200 entries (a real client pages with COOKIE)."""
         r = self.rng
-        n = r.choice((8, 16, 32, 64, 200))
-        ents = [G(Tag.DIRENT, [A(Tag.INODE, self._ino()), A(Tag.NAME, self._name()),
-                               A(Tag.FILE_TYPE, r.choice((1, 1, 2)))]) for _ in range(n)]
+        d = r.choice(self.dirs)
+        listing = list(self.entries[d].items())[:200]
+        n = len(listing)
+        ents = [G(Tag.DIRENT, [A(Tag.INODE, ino), A(Tag.NAME, name), A(Tag.FILE_TYPE, 1)])
+                for name, ino in listing]
         x = self._x()
-        rq = message(Op.READDIR, x, [A(Tag.INODE, self._ino()), A(Tag.COOKIE, 0), A(Tag.COUNT, n)],
+        rq = message(Op.READDIR, x, [A(Tag.INODE, d), A(Tag.COOKIE, 0), A(Tag.COUNT, 200)],
                      session=self.session)
         body = [A(Tag.STATUS, 0)] + ents + [A(Tag.COOKIE, r.getrandbits(40)), A(Tag.EOF, True)]
         if n == 200 and r.random() < 0.5:  # a big listing sent as fragments
@@ -210,7 +269,7 @@ def _session(no, quota, seed, start_us, server, dynamic):
         cap.advance(us=rng.randint(60, 400), jitter_us=rng.choice((0, 0, 0, 2000)))
 
     conn.open()
-    for rq, rs in (ops.hello(client), ops.mount()):
+    for rq, rs in [ops.hello(client), ops.mount()] + ops.open_folders():
         conn.send_msgs("c", [rq])
         rtt()
         conn.send_msgs("s", [rs])
