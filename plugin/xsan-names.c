@@ -18,9 +18,9 @@ typedef struct xsan_dentry {
     const char *name;           /* points into child_key, after the '/' */
     char       *child_key;      /* "parent/name": its key in by_name */
     struct xsan_dentry *up;     /* parent's dentry as last looked up, or NULL */
-    const char *path;           /* its path as of generation path_gen, or NULL */
-    guint32     path_gen;
-    guint32     depth;          /* components in path */
+    const char *path;           /* its path when the volume's clock read path_at, or NULL */
+    guint32     path_at;
+    guint32     moved;          /* the clock when it got this parent and name */
     guint32     walk;           /* last path walk that passed here */
     gboolean    gone;           /* forgotten: no longer in by_inode (never freed) */
 } xsan_dentry_t;
@@ -33,7 +33,8 @@ struct xsan_volume {
     wmem_map_t *by_name;        /* "parent/name" -> guint64 inode */
     guint       n_names;
     gboolean    full;
-    guint32     gen;            /* bumped when a known name moves or goes: cached paths expire */
+    guint32     clock;          /* ticks when a known name moves or goes */
+    guint32     root_moved;     /* the clock when ROOT_INODE changed */
 };
 
 /* Volumes by name, reset with each file. Inode numbers are per volume. */
@@ -63,7 +64,7 @@ void
 xsan_volume_set_root(xsan_volume_t *vol, guint64 root)
 {
     if (!vol->has_root || vol->root != root)
-        vol->gen++;
+        vol->root_moved = ++vol->clock;
     vol->has_root = TRUE;
     vol->root = root;
 }
@@ -104,7 +105,7 @@ forget(xsan_volume_t *vol, guint64 parent, const char *name, packet_info *pinfo)
         if (d && strcmp(d->child_key, key) == 0) {
             wmem_map_remove(vol->by_inode, inode);
             d->gone = TRUE;
-            vol->gen++;
+            d->moved = ++vol->clock;
         }
     }
 }
@@ -126,7 +127,8 @@ learn(xsan_ctx_t *c, guint64 parent, const char *name, guint64 inode)
         if (old && *old == inode)
             wmem_map_remove(vol->by_name, d->child_key);
         wmem_free(wmem_file_scope(), d->child_key);
-        vol->gen++;     /* the paths below it change */
+        d->moved = ++vol->clock;    /* its path and those below it change */
+        d->path = NULL;
     } else {
         if (vol->n_names >= XSAN_MAX_NAMES) {
             if (!vol->full) {
@@ -137,6 +139,7 @@ learn(xsan_ctx_t *c, guint64 parent, const char *name, guint64 inode)
         }
         d = wmem_new0(wmem_file_scope(), xsan_dentry_t);
         d->inode = inode;
+        d->moved = vol->clock;      /* no path could name it yet: nothing expires */
         wmem_map_insert(vol->by_inode, &d->inode, d);
         vol->n_names++;
     }
@@ -178,33 +181,46 @@ clear_marks(gpointer key _U_, gpointer value, gpointer user_data _U_)
     wmem_map_foreach(((xsan_volume_t *)value)->by_inode, clear_mark, NULL);
 }
 
+/* A kept path still holds while neither the dentry nor any ancestor has
+ * moved or gone since it was made (nor the root): a walk up the remembered
+ * parent links, no string work. */
 static gboolean
-path_cached(const xsan_volume_t *vol, const xsan_dentry_t *d)
+path_still_good(const xsan_volume_t *vol, xsan_dentry_t *d)
 {
-    return d->path && d->path_gen == vol->gen;
+    guint32 made = d->path_at;
+    if (vol->root_moved > made)
+        return FALSE;
+    for (guint steps = 0; d && steps < XSAN_MAX_PATH_DEPTH; steps++) {
+        if (d->moved > made || d->gone)
+            return FALSE;
+        if (d->parent == vol->root)
+            return TRUE;
+        d = parent_of(vol, d);
+    }
+    return FALSE;
 }
 
 /* "/" and the components from the root; NULL when a link is unknown or
- * the links loop. The dentry keeps its path until a name moves or goes in
- * its volume, so messages about it share one string (time and memory); a
- * walk up stops at the first ancestor with a good path. Only the dentry
- * asked for keeps one: a message never allocates more than its path. */
+ * the links loop. The dentry keeps the path it gets until it or an
+ * ancestor moves or goes, so messages about it share one string (time
+ * and memory). */
 static const char *
 path_of(xsan_volume_t *vol, guint64 inode)
 {
     static guint32 walks;
-    xsan_dentry_t *parts[XSAN_MAX_PATH_DEPTH];
-    const char *prefix = "";
-    guint n = 0, depth = 0;
+    const char *parts[XSAN_MAX_PATH_DEPTH];
+    guint n = 0;
 
     if (!vol || !vol->has_root || inode == vol->root) {
         if (vol && vol->has_root)
             return "/";
         return NULL;
     }
-    xsan_dentry_t *d = (xsan_dentry_t *)wmem_map_lookup(vol->by_inode, &inode);
-    if (d && path_cached(vol, d))
-        return d->path;
+    xsan_dentry_t *first = (xsan_dentry_t *)wmem_map_lookup(vol->by_inode, &inode);
+    if (!first)
+        return NULL;
+    if (first->path && path_still_good(vol, first))
+        return first->path;
     if (++walks == 0) {
         /* Marks wrapped: clear them all so that none looks like this walk's. */
         wmem_map_foreach(volumes, clear_marks, NULL);
@@ -212,32 +228,26 @@ path_of(xsan_volume_t *vol, guint64 inode)
     }
     /* A dentry passed twice in one walk means the links loop for ever
      * without reaching the root: NULL, as the depth limit would say later. */
+    xsan_dentry_t *d = first;
     while (d) {
-        if (path_cached(vol, d)) {
-            prefix = d->path;
-            depth = d->depth;
-            break;
-        }
         if (n == XSAN_MAX_PATH_DEPTH || d->walk == walks)
             return NULL;
         d->walk = walks;
-        parts[n++] = d;
+        parts[n++] = d->name;
         if (d->parent == vol->root)
             break;
         d = parent_of(vol, d);
     }
-    if (!d || n == 0 || depth + n > XSAN_MAX_PATH_DEPTH)
+    if (!d)
         return NULL;
-    wmem_strbuf_t *buf = wmem_strbuf_new(wmem_file_scope(), prefix);
-    for (guint i = n; i > 0; i--) {
+    wmem_strbuf_t *buf = wmem_strbuf_new(wmem_file_scope(), "");
+    while (n > 0) {
         wmem_strbuf_append_c(buf, '/');
-        wmem_strbuf_append(buf, parts[i - 1]->name);
+        wmem_strbuf_append(buf, parts[--n]);
     }
-    d = parts[0];
-    d->path = wmem_strbuf_finalize(buf);
-    d->path_gen = vol->gen;
-    d->depth = depth + n;
-    return d->path;
+    first->path = wmem_strbuf_finalize(buf);
+    first->path_at = vol->clock;
+    return first->path;
 }
 
 /* The path of NAME in directory PARENT: the entry's own when it is known. */
