@@ -438,13 +438,32 @@ utf8_valid_with_nuls(const guint8 *p, int len)
  * ~1 KB of tree each. */
 #define XSAN_MAX_ATTRS 65536
 
+/* A problem found on many attributes of one message is flagged on the first
+ * few only, then once with the count: each expert item is a five-item
+ * subtree, which made 70% of the tree of a body of 65,536 unknown tags. */
+#define XSAN_NOTE_REPEAT 16
+
+enum { NOTE_UNKNOWN_TAG, NOTE_BAD_LENGTH, NOTE_TOO_DEEP, NOTE_INVALID_UTF8, NOTE_EMBEDDED_NUL, N_NOTES };
+
 typedef struct walker {
     tvbuff_t    *tvb;
     packet_info *pinfo;
     xsan_body_t *body;
     gboolean     labels;    /* the tree is shown: worth formatting labels */
     gboolean     stopped;   /* the attribute budget ran out */
+    guint        notes[N_NOTES];    /* problems of each kind found so far */
 } walker_t;
+
+static expert_field *const note_ei[N_NOTES] = {
+    &ei_unknown_tag, &ei_attr_bad_length, &ei_group_too_deep, &ei_invalid_utf8, &ei_embedded_nul,
+};
+
+/* expert_add_info_format(), unless this kind was flagged often enough. */
+#define NOTE(w, kind, item, ...) \
+    do { \
+        if (++(w)->notes[kind] <= XSAN_NOTE_REPEAT) \
+            expert_add_info_format((w)->pinfo, item, note_ei[kind], __VA_ARGS__); \
+    } while (0)
 
 static void walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t *scope);
 
@@ -469,9 +488,10 @@ decode_value(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_at
         const guint8 *raw = (const guint8 *)tvb_memdup(pool, tvb, offset, len);
         v.s = (const char *)tvb_get_string_enc(pool, tvb, offset, len, ENC_UTF_8);
         if (len > 0 && memchr(raw, '\0', len))
-            expert_add_info(w->pinfo, attr_item, &ei_embedded_nul);
+            NOTE(w, NOTE_EMBEDDED_NUL, attr_item, "String contains a NUL byte");
         if (!utf8_valid_with_nuls(raw, len))
-            expert_add_info(w->pinfo, attr_item, &ei_invalid_utf8);
+            NOTE(w, NOTE_INVALID_UTF8, attr_item,
+                 "String is not valid UTF-8; shown with replacement characters");
         break;
     }
     case XSAN_T_GROUP:
@@ -583,12 +603,12 @@ walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t
 
         if (!def) {
             proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, len, ENC_NA);
-            expert_add_info_format(w->pinfo, attr_item, &ei_unknown_tag,
+            NOTE(w, NOTE_UNKNOWN_TAG, attr_item,
                     "Unknown attribute tag 0x%04x (%d bytes), shown raw", tag, len);
         } else if (def->type == XSAN_T_GROUP) {
             if (depth + 1 > XSAN_MAX_DEPTH) {
                 proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, len, ENC_NA);
-                expert_add_info_format(w->pinfo, attr_item, &ei_group_too_deep,
+                NOTE(w, NOTE_TOO_DEEP, attr_item,
                         "%s group nested %d deep; at most %d allowed", def->name, depth + 1, XSAN_MAX_DEPTH);
                 w->body->malformed = TRUE;
             } else {
@@ -596,7 +616,7 @@ walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t
             }
         } else if (type_size[def->type] && len != type_size[def->type]) {
             proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, len, ENC_NA);
-            expert_add_info_format(w->pinfo, len_item, &ei_attr_bad_length,
+            NOTE(w, NOTE_BAD_LENGTH, len_item,
                     "%s must be %d bytes long, not %d", def->name, type_size[def->type], len);
             w->body->malformed = TRUE;
         } else {
@@ -610,11 +630,16 @@ xsan_body_t *
 xsan_attrs_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset, int len)
 {
     xsan_body_t *body = wmem_new0(pinfo->pool, xsan_body_t);
-    walker_t w = { tvb, pinfo, body, tree != NULL && PTREE_DATA(tree)->visible, FALSE };
+    walker_t w = { tvb, pinfo, body, tree != NULL && PTREE_DATA(tree)->visible, FALSE, { 0 } };
 
     body->top = wmem_new0(pinfo->pool, xsan_scope_t);
     body->groups = wmem_array_new(pinfo->pool, sizeof(xsan_group_t));
     walk(&w, tree, offset, offset + len, 0, body->top);
+    for (guint k = 0; k < N_NOTES; k++)
+        if (w.notes[k] > XSAN_NOTE_REPEAT)
+            expert_add_info_format(pinfo, tree ? proto_tree_get_parent(tree) : NULL, note_ei[k],
+                    "%u more attributes of this message have this problem; only the first %d are flagged",
+                    w.notes[k] - XSAN_NOTE_REPEAT, XSAN_NOTE_REPEAT);
     return body;
 }
 

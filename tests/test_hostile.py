@@ -176,3 +176,20 @@ def test_bad_length_status_is_not_a_status(tshark):
     """A response whose first STATUS has length 0 has no usable STATUS: no verdict on it."""
     _check(tshark, "hostile-zero.pcapng", "fixed_zero",
            ["!xsan.expert.error_flag_mismatch", "!xsan.expert.error_status"])
+
+
+@pytest.mark.parametrize("capture,key,text", [
+    ("hostile-zero.pcapng", "zeros_256k", "Unknown attribute tag 0x0000"),
+    ("hostile-tiny.pcapng", "unknown_20000", "Unknown attribute tag"),
+])
+def test_repeated_problem_flagged_once_with_count(tshark, capture, key, text):
+    """One problem on thousands of attributes: the first 16 are flagged, then
+    one item gives the count (each expert item is a subtree of its own)."""
+    frame = X.capture(capture).labels[key]
+    rows = tshark.fields(capture, ["_ws.expert.message"], dfilter=f"frame.number == {frame}", two_pass=True)
+    msgs = rows[0]["_ws.expert.message"] if rows else []
+    assert sum(text in m for m in msgs) == 16, msgs[:20]
+    more = [m for m in msgs if "more attributes of this message have this problem" in m]
+    n_attrs = len(tshark.fields(capture, ["xsan.attr.tag"], dfilter=f"frame.number == {frame}",
+                                two_pass=True)[0]["xsan.attr.tag"])
+    assert len(more) == 1 and more[0].startswith(f"{n_attrs - 16} more"), more
