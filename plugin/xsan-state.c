@@ -15,7 +15,8 @@
 #include <epan/to_str.h>
 
 /* A frame record as stored for the whole file: what most messages show fits
- * in role, call and volume; anything else keeps a full copy in extra. */
+ * in role, call and volume (see told_by_call); anything else keeps a full
+ * copy in extra. */
 typedef struct stored_frame {
     xsan_call_t         *call;
     const char          *volume;
@@ -475,19 +476,29 @@ frame_slot(guint32 num)
     return (guintptr *)wmem_array_index(frame_table, num);
 }
 
+/* Whether a message's record says no more than its call does (or than no
+ * call, for a message without one): no views, no caps, the paths the call
+ * found at its request, and a retransmission, if it is one, of the call's
+ * first copy. Such a record is rebuilt from the call. */
+static gboolean
+told_by_call(const xsan_frame_t *fr)
+{
+    const xsan_call_t *call = fr->call;
+    return !fr->caps && !fr->lock_conflict && !fr->lock_inode && !fr->tok && !fr->hb && !fr->fo &&
+           fr->path == (call ? call->path : NULL) && fr->new_path == (call ? call->new_path : NULL) &&
+           (!fr->retrans_of || (call && fr->retrans_of == call->req_frame));
+}
+
 static stored_frame_t *
 record_new(const xsan_frame_t *fr, guint index)
 {
     stored_frame_t *sf = wmem_new0(wmem_file_scope(), stored_frame_t);
-    gboolean simple = !fr->caps && !fr->path && !fr->new_path && !fr->lock_conflict &&
-                      !fr->lock_inode && !fr->tok && !fr->hb && !fr->fo &&
-                      (!fr->retrans_of || (fr->call && fr->retrans_of == fr->call->req_frame));
     sf->call = fr->call;
     sf->volume = fr->volume;
     sf->index = index;
     sf->role = (guint8)fr->role;
     sf->retrans_of_call = fr->retrans_of != 0;
-    if (!simple)
+    if (!told_by_call(fr))
         sf->extra = (xsan_frame_t *)wmem_memdup(wmem_file_scope(), fr, sizeof *fr);
     return sf;
 }
@@ -518,10 +529,8 @@ frame_store(packet_info *pinfo, guint index, const xsan_frame_t *fr)
 
     /* The compact form: message 0 alone, nothing but its call, its volume
      * and the paths its call found at the request. */
-    if (!*slot && index == 0 && fr->call && !fr->retrans_of && !fr->caps &&
-        fr->path == fr->call->path && fr->new_path == fr->call->new_path &&
-        !fr->lock_conflict && !fr->lock_inode &&
-        !fr->tok && !fr->hb && !fr->fo && ((guintptr)fr->call & 0x3u) == 0) {
+    if (!*slot && index == 0 && fr->call && !fr->retrans_of && told_by_call(fr) &&
+        ((guintptr)fr->call & 0x3u) == 0) {
         if (fr->role == XSAN_ROLE_REQUEST) {
             /* the call is new: its volume is this message's */
             fr->call->volume = fr->volume;
@@ -579,8 +588,12 @@ frame_load(const packet_info *pinfo, guint index, xsan_frame_t *fr)
     fr->role = (xsan_role_t)sf->role;
     fr->call = sf->call;
     fr->volume = sf->volume;
-    if (sf->retrans_of_call && sf->call)
-        fr->retrans_of = sf->call->req_frame;
+    if (sf->call) {
+        fr->path = sf->call->path;
+        fr->new_path = sf->call->new_path;
+        if (sf->retrans_of_call)
+            fr->retrans_of = sf->call->req_frame;
+    }
     return TRUE;
 }
 
