@@ -36,6 +36,9 @@ def test_interfaces():
     out = run("--extcap-interfaces", "--extcap-version=4.0")
     assert out.startswith("extcap {version=")
     assert "interface {value=xsan-sim}{display=Xsan simulator}" in out.splitlines()
+    # Help opens the stories' guide of this tree
+    readme = (EXTCAP.resolve().parent.parent.parent / "captures" / "README.md").as_uri()
+    assert out.splitlines()[0] == f"extcap {{version=1.0}}{{help={readme}}}"
 
 
 def test_dlts():
