@@ -262,11 +262,7 @@ message_info(packet_info *pinfo, const xsan_msg_t *msg, const char *note)
                 xsan_strbuf_append_u64(buf, n, FALSE);
             }
         }
-        const char *extra = xsan_state_info(pinfo, msg);
-        if (extra) {
-            wmem_strbuf_append_c(buf, ' ');
-            wmem_strbuf_append(buf, extra);
-        }
+        xsan_state_info_append(buf, pinfo, msg);
     }
     if (note)
         wmem_strbuf_append_printf(buf, " [%s]", note);

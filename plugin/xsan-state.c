@@ -600,6 +600,8 @@ frame_load(const packet_info *pinfo, guint index, xsan_frame_t *fr)
 static void
 queue_tap(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *fr)
 {
+    if (!have_tap_listener(xsan_tap))
+        return;     /* tshark without -z, a first pass: nobody reads it */
     xsan_tap_info_t *t = wmem_new0(pinfo->pool, xsan_tap_info_t);
     const xsan_call_t *call = fr->call;
 
@@ -660,15 +662,18 @@ xsan_state_message(packet_info *pinfo, xsan_msg_t *msg)
     queue_tap(pinfo, msg, fr);
 }
 
-const char *
-xsan_state_info(packet_info *pinfo, const xsan_msg_t *msg)
+void
+xsan_state_info_append(wmem_strbuf_t *buf, packet_info *pinfo, const xsan_msg_t *msg)
 {
     xsan_frame_t fr;
     if (!frame_load(pinfo, msg->index, &fr) || !fr.path)
-        return NULL;
-    if (fr.new_path)
-        return wmem_strdup_printf(pinfo->pool, "path=%s new_path=%s", fr.path, fr.new_path);
-    return wmem_strdup_printf(pinfo->pool, "path=%s", fr.path);
+        return;
+    wmem_strbuf_append(buf, " path=");
+    wmem_strbuf_append(buf, fr.path);
+    if (fr.new_path) {
+        wmem_strbuf_append(buf, " new_path=");
+        wmem_strbuf_append(buf, fr.new_path);
+    }
 }
 
 void

@@ -45,8 +45,8 @@ void xsan_state_register(int proto, module_t *prefs);
  * fields and expert info under msg->tree and queues the tap record. */
 void xsan_state_message(packet_info *pinfo, xsan_msg_t *msg);
 
-/* Text the Info column gets after a message's own summary (a path, say);
- * NULL when there is nothing to add. */
-const char *xsan_state_info(packet_info *pinfo, const xsan_msg_t *msg);
+/* What the Info column gets after a message's own summary (" path=...",
+ * say), appended to buf; nothing when there is nothing to add. */
+void xsan_state_info_append(wmem_strbuf_t *buf, packet_info *pinfo, const xsan_msg_t *msg);
 
 #endif /* XSAN_STATE_H */
