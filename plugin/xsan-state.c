@@ -489,6 +489,20 @@ told_by_call(const xsan_frame_t *fr)
            (!fr->retrans_of || (call && fr->retrans_of == call->req_frame));
 }
 
+/* The record told_by_call() found needs nothing beyond the call: rebuild it. */
+static void
+frame_from_call(xsan_frame_t *fr, xsan_role_t role, xsan_call_t *call, const char *volume)
+{
+    memset(fr, 0, sizeof *fr);
+    fr->role = role;
+    fr->call = call;
+    fr->volume = volume;
+    if (call) {
+        fr->path = call->path;
+        fr->new_path = call->new_path;
+    }
+}
+
 static stored_frame_t *
 record_new(const xsan_frame_t *fr, guint index)
 {
@@ -508,12 +522,8 @@ static void
 entry_expand(guintptr e, xsan_frame_t *fr)
 {
     xsan_call_t *call = (xsan_call_t *)ENTRY_PTR(e);
-    memset(fr, 0, sizeof *fr);
-    fr->role = ENTRY_TAG(e) == ENTRY_REQUEST ? XSAN_ROLE_REQUEST : XSAN_ROLE_RESPONSE;
-    fr->call = call;
-    fr->volume = call->volume;
-    fr->path = call->path;
-    fr->new_path = call->new_path;
+    frame_from_call(fr, ENTRY_TAG(e) == ENTRY_REQUEST ? XSAN_ROLE_REQUEST : XSAN_ROLE_RESPONSE,
+                    call, call->volume);
 }
 
 static void
@@ -584,16 +594,9 @@ frame_load(const packet_info *pinfo, guint index, xsan_frame_t *fr)
         *fr = *sf->extra;
         return TRUE;
     }
-    memset(fr, 0, sizeof *fr);
-    fr->role = (xsan_role_t)sf->role;
-    fr->call = sf->call;
-    fr->volume = sf->volume;
-    if (sf->call) {
-        fr->path = sf->call->path;
-        fr->new_path = sf->call->new_path;
-        if (sf->retrans_of_call)
-            fr->retrans_of = sf->call->req_frame;
-    }
+    frame_from_call(fr, (xsan_role_t)sf->role, sf->call, sf->volume);
+    if (sf->retrans_of_call && sf->call)
+        fr->retrans_of = sf->call->req_frame;
     return TRUE;
 }
 
