@@ -66,10 +66,10 @@ static int hf_reassembled_in = -1;
 static int hf_reassembled_length = -1;
 static int hf_reassembled_data = -1;
 
-static gint ett_xsan = -1;
-static gint ett_flags = -1;
-static gint ett_fragment = -1;
-static gint ett_fragments = -1;
+static int ett_xsan = -1;
+static int ett_flags = -1;
+static int ett_fragment = -1;
+static int ett_fragments = -1;
 
 static expert_field ei_not_a_message = EI_INIT;
 static expert_field ei_bad_version = EI_INIT;
@@ -103,8 +103,8 @@ static const fragment_items xsan_frag_items = {
 
 static reassembly_table xsan_reassembly_table;
 
-static xsan_bool pref_desegment = TRUE;
-static xsan_bool pref_reassemble = TRUE;
+static xsan_bool pref_desegment = true;
+static xsan_bool pref_reassemble = true;
 
 /* Per-frame proto data keys: the message counter lives in pinfo->pool,
  * fragment verdicts of the first pass in file scope (key: message index). */
@@ -117,18 +117,18 @@ typedef enum {
 } frag_verdict_t;
 
 /* The message number of this call within the frame. */
-static guint
+static unsigned
 next_message_index(packet_info *pinfo)
 {
-    guint *counter = (guint *)p_get_proto_data(pinfo->pool, pinfo, proto_xsan, KEY_MSG_COUNTER);
+    unsigned *counter = (unsigned *)p_get_proto_data(pinfo->pool, pinfo, proto_xsan, KEY_MSG_COUNTER);
     if (!counter) {
-        counter = wmem_new0(pinfo->pool, guint);
+        counter = wmem_new0(pinfo->pool, unsigned);
         p_add_proto_data(pinfo->pool, pinfo, proto_xsan, KEY_MSG_COUNTER, counter);
     }
     return (*counter)++;
 }
 
-static gboolean
+static bool
 has_magic(tvbuff_t *tvb, int offset)
 {
     return tvb_captured_length_remaining(tvb, offset) >= 4 &&
@@ -136,7 +136,7 @@ has_magic(tvbuff_t *tvb, int offset)
 }
 
 /* The heuristic's test, cheapest checks first (spec: "Recognising a message"). */
-static gboolean
+static bool
 looks_like_header(tvbuff_t *tvb, int offset)
 {
     return tvb_captured_length_remaining(tvb, offset) >= XSAN_HDR_LEN &&
@@ -148,14 +148,14 @@ looks_like_header(tvbuff_t *tvb, int offset)
 
 /* Whether anyone reads the Info column of this frame: building the text
  * is most of the cost of a lean pass. */
-static gboolean
+static bool
 info_wanted(packet_info *pinfo)
 {
     return pinfo->cinfo && col_get_writable(pinfo->cinfo, COL_INFO);
 }
 
 static void
-info_append(packet_info *pinfo, guint index, const char *text)
+info_append(packet_info *pinfo, unsigned index, const char *text)
 {
     if (index == 0) {
         col_clear(pinfo->cinfo, COL_INFO);
@@ -167,7 +167,7 @@ info_append(packet_info *pinfo, guint index, const char *text)
 
 /* Payload on an Xsan port that is not a message of the model. */
 static int
-dissect_undecoded(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset, guint index)
+dissect_undecoded(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset, unsigned index)
 {
     int len = tvb_reported_length_remaining(tvb, offset);
     proto_item *ti = proto_tree_add_item(tree, proto_xsan, tvb, offset, len, ENC_NA);
@@ -185,7 +185,7 @@ dissect_undecoded(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offse
 #define INFO_MAX_ATTRS 5
 
 /* Attributes worth a place in the Info column, in the order shown. */
-static const struct { guint16 tag; const char *key; } info_attrs[] = {
+static const struct { uint16_t tag; const char *key; } info_attrs[] = {
     { XSAN_TAG_VOLUME,           "volume" },
     { XSAN_TAG_HOSTNAME,         "host" },
     { XSAN_TAG_PARENT_INODE,     "parent" },
@@ -209,14 +209,14 @@ static const struct { guint16 tag; const char *key; } info_attrs[] = {
 };
 
 /* Groups counted in the Info column. */
-static const struct { guint16 tag; const char *key; } info_groups[] = {
+static const struct { uint16_t tag; const char *key; } info_groups[] = {
     { XSAN_TAG_DIRENT,  "entries" },
     { XSAN_TAG_EXTENT,  "extents" },
     { XSAN_TAG_COUNTER, "counters" },
 };
 
 static const char *
-message_kind(guint16 flags)
+message_kind(uint16_t flags)
 {
     if (flags & XSAN_FLAG_RESPONSE)
         return "Response";
@@ -234,7 +234,7 @@ message_info(packet_info *pinfo, const xsan_msg_t *msg, const char *note)
     wmem_strbuf_append_c(buf, ' ');
     wmem_strbuf_append(buf, message_kind(msg->flags));
     wmem_strbuf_append(buf, " xid=");
-    xsan_strbuf_append_u64(buf, msg->xid, TRUE);
+    xsan_strbuf_append_u64(buf, msg->xid, true);
     if (msg->flags & XSAN_FLAG_RETRY)
         wmem_strbuf_append(buf, " [retry]");
     if (msg->has_status) {
@@ -242,24 +242,24 @@ message_info(packet_info *pinfo, const xsan_msg_t *msg, const char *note)
         wmem_strbuf_append(buf, val_to_str_const(msg->status, xsan_status_vals, "STATUS?"));
     }
     if (msg->body) {
-        guint shown = 0;
-        for (guint i = 0; i < array_length(info_attrs) && shown < INFO_MAX_ATTRS; i++) {
+        unsigned shown = 0;
+        for (unsigned i = 0; i < array_length(info_attrs) && shown < INFO_MAX_ATTRS; i++) {
             xsan_value_t v;
             if (!xsan_scope_get(msg->body->top, info_attrs[i].tag, &v))
                 continue;
             wmem_strbuf_append_c(buf, ' ');
             wmem_strbuf_append(buf, info_attrs[i].key);
             wmem_strbuf_append_c(buf, '=');
-            xsan_attr_value_append(buf, pinfo->pool, info_attrs[i].tag, &v, TRUE);
+            xsan_attr_value_append(buf, pinfo->pool, info_attrs[i].tag, &v, true);
             shown++;
         }
-        for (guint i = 0; i < array_length(info_groups); i++) {
-            guint n = xsan_body_count_groups(msg->body, info_groups[i].tag);
+        for (unsigned i = 0; i < array_length(info_groups); i++) {
+            unsigned n = xsan_body_count_groups(msg->body, info_groups[i].tag);
             if (n) {
                 wmem_strbuf_append_c(buf, ' ');
                 wmem_strbuf_append(buf, info_groups[i].key);
                 wmem_strbuf_append_c(buf, '=');
-                xsan_strbuf_append_u64(buf, n, FALSE);
+                xsan_strbuf_append_u64(buf, n, false);
             }
         }
         xsan_state_info_append(buf, pinfo, msg);
@@ -271,7 +271,7 @@ message_info(packet_info *pinfo, const xsan_msg_t *msg, const char *note)
 
 /* The flag checks the spec asks for: reserved bits and contradictions. */
 static void
-check_flags(packet_info *pinfo, proto_item *flags_item, guint16 flags)
+check_flags(packet_info *pinfo, proto_item *flags_item, uint16_t flags)
 {
     if (flags & XSAN_FLAG_RESERVED)
         expert_add_info_format(pinfo, flags_item, &ei_reserved_flags,
@@ -286,17 +286,17 @@ check_flags(packet_info *pinfo, proto_item *flags_item, guint16 flags)
 
 /* Bytes and pieces a reassembly in progress already holds; whether it
  * already has the piece with this index. */
-static gboolean
-fragments_held(fragment_head *head, guint32 index, guint *pieces, guint32 *bytes)
+static bool
+fragments_held(fragment_head *head, uint32_t index, unsigned *pieces, uint32_t *bytes)
 {
-    gboolean repeated = FALSE;
+    bool repeated = false;
     *pieces = 0;
     *bytes = 0;
     for (fragment_item *fi = head ? head->next : NULL; fi; fi = fi->next) {
         (*pieces)++;
         *bytes += fi->len;
         if (fi->offset == index)
-            repeated = TRUE;
+            repeated = true;
     }
     return repeated;
 }
@@ -307,14 +307,14 @@ static frag_verdict_t
 add_fragment(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, const xsan_msg_t *msg,
              fragment_head **head_out)
 {
-    gboolean more = (msg->flags & XSAN_FLAG_MORE) != 0;
+    bool more = (msg->flags & XSAN_FLAG_MORE) != 0;
     fragment_head *held = fragment_get(&xsan_reassembly_table, pinfo, msg->xid, NULL);
-    guint pieces;
-    guint32 bytes;
-    gboolean repeated = fragments_held(held, msg->frag_index, &pieces, &bytes);
+    unsigned pieces;
+    uint32_t bytes;
+    bool repeated = fragments_held(held, msg->frag_index, &pieces, &bytes);
 
     *head_out = NULL;
-    if (msg->frag_index >= XSAN_MAX_FRAGMENTS || bytes + (guint32)body_len > XSAN_MAX_BODY) {
+    if (msg->frag_index >= XSAN_MAX_FRAGMENTS || bytes + (uint32_t)body_len > XSAN_MAX_BODY) {
         if (held) {
             tvbuff_t *done = fragment_delete(&xsan_reassembly_table, pinfo, msg->xid, NULL);
             if (done)
@@ -363,7 +363,7 @@ static tvbuff_t *
 reassemble_piece(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, proto_tree *xtree,
                  proto_item *frag_item, const xsan_msg_t *msg)
 {
-    guint32 key = msg->index;
+    uint32_t key = msg->index;
     frag_verdict_t verdict;
     fragment_head *head = NULL;
 
@@ -422,8 +422,8 @@ check_status(packet_info *pinfo, proto_item *ti, xsan_msg_t *msg)
         expert_add_info(pinfo, ti, &ei_no_status);
         return;
     }
-    msg->has_status = TRUE;
-    msg->status = (guint32)v.u;
+    msg->has_status = true;
+    msg->status = (uint32_t)v.u;
     if ((msg->status != XSAN_STATUS_OK) != ((msg->flags & XSAN_FLAG_ERROR) != 0))
         expert_add_info_format(pinfo, ti, &ei_error_flag_mismatch,
                 "Error flag is %s but STATUS is %s", (msg->flags & XSAN_FLAG_ERROR) ? "set" : "clear",
@@ -437,7 +437,7 @@ check_status(packet_info *pinfo, proto_item *ti, xsan_msg_t *msg)
 /* One message at the start of tvb; tvb holds what is available of it (the
  * TCP PDU, or the rest of a UDP datagram). Returns the bytes it took. */
 static int
-dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gboolean over_tcp)
+dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, bool over_tcp)
 {
     int avail = tvb_reported_length(tvb);
     xsan_msg_t msg;
@@ -459,7 +459,7 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gboolean ov
     msg.session = tvb_get_ntohl(tvb, XSAN_OFF_SESSION);
     msg.body_len = tvb_get_ntohl(tvb, XSAN_OFF_BODY_LEN);
 
-    gboolean framing_ok = msg.hdr_len >= XSAN_HDR_LEN && msg.body_len <= XSAN_MAX_BODY;
+    bool framing_ok = msg.hdr_len >= XSAN_HDR_LEN && msg.body_len <= XSAN_MAX_BODY;
     int msg_len = framing_ok ? msg.hdr_len + (int)msg.body_len : avail;
     int have = MIN(msg_len, avail);
 
@@ -531,7 +531,7 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gboolean ov
 
     const char *note = NULL;
     tvbuff_t *body_tvb = NULL;
-    gboolean piece = (msg.flags & XSAN_FLAG_MORE) || msg.frag_index > 0;
+    bool piece = (msg.flags & XSAN_FLAG_MORE) || msg.frag_index > 0;
     if (piece && pref_reassemble && msg_len <= avail) {
         body_tvb = reassemble_piece(tvb, body_off, body_have, pinfo, xtree, frag_item, &msg);
         if (body_tvb) {
@@ -560,11 +560,11 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gboolean ov
     return have;
 }
 
-static guint
+static unsigned
 get_xsan_pdu_len(packet_info *pinfo _U_, tvbuff_t *tvb, int offset, void *data _U_)
 {
-    guint8 hdr_len = xsan_tvb_get_u8(tvb, offset + XSAN_OFF_HDR_LEN);
-    guint32 body_len = tvb_get_ntohl(tvb, offset + XSAN_OFF_BODY_LEN);
+    uint8_t hdr_len = xsan_tvb_get_u8(tvb, offset + XSAN_OFF_HDR_LEN);
+    uint32_t body_len = tvb_get_ntohl(tvb, offset + XSAN_OFF_BODY_LEN);
 
     /* Not a message, or framing we must not trust: never wait for more
      * data, take the rest of the segment as one undecoded piece. */
@@ -576,16 +576,16 @@ get_xsan_pdu_len(packet_info *pinfo _U_, tvbuff_t *tvb, int offset, void *data _
 static int
 dissect_xsan_pdu(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-    dissect_message(tvb, pinfo, tree, TRUE);
+    dissect_message(tvb, pinfo, tree, true);
     return tvb_captured_length(tvb);
 }
 
 /* Whether the stream at offset could be the start of a message, judging by
  * the magic bytes that are there. */
-static gboolean
+static bool
 could_start_message(tvbuff_t *tvb, int offset)
 {
-    static const guint8 magic[4] = { 'X', 'S', 'A', 'N' };
+    static const uint8_t magic[4] = { 'X', 'S', 'A', 'N' };
     int n = MIN(4, tvb_captured_length_remaining(tvb, offset));
     return n > 0 && tvb_memeql(tvb, offset, magic, n) == 0;
 }
@@ -612,7 +612,7 @@ dissect_xsan_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
     /* Every message in the datagram; each pass takes at least one byte. */
     while (offset < len) {
         tvbuff_t *rest = tvb_new_subset_remaining(tvb, offset);
-        int took = dissect_message(rest, pinfo, tree, FALSE);
+        int took = dissect_message(rest, pinfo, tree, false);
         if (took <= 0)
             break;
         offset += took;
@@ -624,12 +624,12 @@ static xsan_bool
 dissect_xsan_heur_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     if (!looks_like_header(tvb, 0))
-        return FALSE;
+        return false;
     /* The rest of this connection is Xsan too, whatever each segment holds. */
     conversation_t *conv = find_or_create_conversation(pinfo);
     conversation_set_dissector(conv, xsan_tcp_handle);
     dissect_xsan_tcp(tvb, pinfo, tree, data);
-    return TRUE;
+    return true;
 }
 
 static xsan_bool
@@ -637,13 +637,13 @@ dissect_xsan_heur_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void 
 {
     /* On UDP the whole first message must be in the datagram. */
     if (!looks_like_header(tvb, 0))
-        return FALSE;
-    guint64 msg_len = (guint64)xsan_tvb_get_u8(tvb, XSAN_OFF_HDR_LEN) +
+        return false;
+    uint64_t msg_len = (uint64_t)xsan_tvb_get_u8(tvb, XSAN_OFF_HDR_LEN) +
                       tvb_get_ntohl(tvb, XSAN_OFF_BODY_LEN);
     if (msg_len > tvb_reported_length(tvb))
-        return FALSE;
+        return false;
     dissect_xsan_udp(tvb, pinfo, tree, data);
-    return TRUE;
+    return true;
 }
 
 void
@@ -715,7 +715,7 @@ proto_register_xsan(void)
         { &hf_reassembled_data, { "Reassembled body", "xsan.reassembled.data",
             FT_BYTES, BASE_NONE, NULL, 0x0, "The joined body", HFILL } },
     };
-    static gint *ett[] = { &ett_xsan, &ett_flags, &ett_fragment, &ett_fragments };
+    static int *ett[] = { &ett_xsan, &ett_flags, &ett_fragment, &ett_fragments };
     static ei_register_info ei[] = {
         { &ei_not_a_message, { "xsan.expert.not_a_message", PI_UNDECODED, PI_NOTE,
             "Payload on an Xsan port that is not a v1 message; shown undecoded", EXPFILL } },

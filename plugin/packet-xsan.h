@@ -11,22 +11,22 @@
 
 typedef struct xsan_msg {
     /* header */
-    guint8   version;
-    guint8   hdr_len;
-    guint16  flags;
-    guint16  opcode;
-    guint16  frag_index;
-    guint32  xid;
-    guint32  session;
-    guint32  body_len;
+    uint8_t  version;
+    uint8_t  hdr_len;
+    uint16_t flags;
+    uint16_t opcode;
+    uint16_t frag_index;
+    uint32_t xid;
+    uint32_t session;
+    uint32_t body_len;
     /* where it came from */
-    gboolean over_tcp;
-    guint    index;             /* message number within the frame, from 0 */
+    bool over_tcp;
+    unsigned index;             /* message number within the frame, from 0 */
     /* the decoded body; NULL when not decoded in this frame (a fragment
      * piece before the last one, another version) */
     const xsan_body_t *body;
-    gboolean has_status;
-    guint32  status;
+    bool has_status;
+    uint32_t status;
     /* where analysis adds its generated fields */
     proto_tree *tree;
     proto_item *item;

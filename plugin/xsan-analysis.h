@@ -31,20 +31,20 @@ typedef struct xsan_volume xsan_volume_t;
 
 /* One FSM: a server address and port. Session ids and token ids are its own. */
 typedef struct xsan_fsm {
-    wmem_map_t *sessions;       /* guint32 session -> xsan_volume_t */
-    wmem_map_t *tokens;         /* guint64 token id -> xsan_token_t (live ones) */
-    wmem_map_t *tokens_by_inode;    /* guint64 inode -> its live tokens (xsan-tokens.c) */
-    guint       n_tokens;
-    gboolean    sessions_full, tokens_full;
+    wmem_map_t *sessions;       /* uint32_t session -> xsan_volume_t */
+    wmem_map_t *tokens;         /* uint64_t token id -> xsan_token_t (live ones) */
+    wmem_map_t *tokens_by_inode;    /* uint64_t inode -> its live tokens (xsan-tokens.c) */
+    unsigned    n_tokens;
+    bool        sessions_full, tokens_full;
 } xsan_fsm_t;
 
 /* One TCP connection or UDP address/port pair. */
 typedef struct xsan_conv {
     wmem_map_t *calls;          /* xid -> its calls (xsan_call_t chain, newest first) */
-    guint       n_open;         /* calls without a response */
-    gboolean    calls_full;     /* the cap was hit and said so */
+    unsigned    n_open;         /* calls without a response */
+    bool        calls_full;     /* the cap was hit and said so */
     xsan_fsm_t *fsm;            /* the server side, once a call showed it */
-    guint32     lease_secs;     /* from this connection's HELLO response; 0 unknown */
+    uint32_t    lease_secs;     /* from this connection's HELLO response; 0 unknown */
     const char *client[2];      /* requester's address as text, by request direction */
     address     client_addr[2]; /* the address it was made from */
 } xsan_conv_t;
@@ -55,22 +55,22 @@ typedef struct xsan_conv {
 typedef struct xsan_call_req {
     const char *volume;         /* MOUNT, ELECTION_VOTE */
     const char *name, *new_name;
-    guint64     inode, parent, new_parent;
-    guint64     offset, length;
-    guint32     owner;
-    guint32     epoch;          /* ELECTION_VOTE */
-    guint8      tclass, tmode, lock_type;
-    guint8      has_inode, has_parent, has_new_parent;
+    uint64_t    inode, parent, new_parent;
+    uint64_t    offset, length;
+    uint32_t    owner;
+    uint32_t    epoch;          /* ELECTION_VOTE */
+    uint8_t     tclass, tmode, lock_type;
+    uint8_t     has_inode, has_parent, has_new_parent;
 } xsan_call_req_t;
 
 /* One request and its first response. Kept for the whole file (the frames
  * of both point to it), so it holds only what every pass shows. */
 typedef struct xsan_call {
     struct xsan_call *same_xid; /* the conversation's other calls with this xid */
-    guint16     opcode;         /* with the xid and direction, what finds the call */
-    guint8      req_dir;
-    guint32     req_frame;      /* frame completing the first copy */
-    guint32     rsp_frame;      /* frame completing the first response; 0 none yet */
+    uint16_t    opcode;         /* with the xid and direction, what finds the call */
+    uint8_t     req_dir;
+    uint32_t    req_frame;      /* frame completing the first copy */
+    uint32_t    rsp_frame;      /* frame completing the first response; 0 none yet */
     nstime_t    req_time;
     nstime_t    rsp_time;
     const char *client;         /* requester's address (shared by the conversation) */
@@ -108,12 +108,12 @@ struct xsan_fo_view;
 typedef struct xsan_frame {
     xsan_role_t  role;
     xsan_call_t *call;
-    guint32      retrans_of;    /* frame of the first copy; 0 unknown */
-    guint32      caps;          /* XSAN_CAP_* hit here */
+    uint32_t     retrans_of;    /* frame of the first copy; 0 unknown */
+    uint32_t     caps;          /* XSAN_CAP_* hit here */
     const char  *volume;        /* of the session */
     const char  *path, *new_path;
-    gboolean     lock_conflict;
-    guint64      lock_inode;
+    bool         lock_conflict;
+    uint64_t     lock_inode;
     struct xsan_token_view *tok;
     struct xsan_hb_view    *hb;
     struct xsan_fo_view    *fo;
@@ -134,19 +134,19 @@ extern xsan_bool xsan_pref_names;
 extern xsan_bool xsan_pref_tokens;
 
 /* The expert item that says a cap was hit (xsan-state.c). */
-void xsan_note_caps(packet_info *pinfo, proto_item *item, guint32 caps);
+void xsan_note_caps(packet_info *pinfo, proto_item *item, uint32_t caps);
 
 /* Volume by name, created on first use (xsan-names.c). */
 xsan_volume_t *xsan_volume_get(const char *name);
 const char *xsan_volume_name(const xsan_volume_t *vol);
-void xsan_volume_set_root(xsan_volume_t *vol, guint64 root);
+void xsan_volume_set_root(xsan_volume_t *vol, uint64_t root);
 
-/* Request attributes a call keeps: u64 of tag, or FALSE. */
-gboolean xsan_body_u64(const xsan_msg_t *msg, guint16 tag, guint64 *out);
+/* Request attributes a call keeps: u64 of tag, or false. */
+bool xsan_body_u64(const xsan_msg_t *msg, uint16_t tag, uint64_t *out);
 
-/* Hash of a guint64 key (both halves, seeded per run; cheaper than
+/* Hash of a uint64_t key (both halves, seeded per run; cheaper than
  * wmem_int64_hash, which runs the byte-wise strong hash). */
-guint xsan_u64_hash(gconstpointer key);
+unsigned xsan_u64_hash(const void *key);
 
 /* Each analysis: register fields, first-pass analysis, every-pass display. */
 void xsan_names_register(int proto);

@@ -17,7 +17,7 @@ typedef enum {
 } xsan_type_t;
 
 typedef struct xsan_attr_def {
-    guint16      tag;
+    uint16_t     tag;
     xsan_type_t  type;
     const char  *name;      /* the spec's name, used in labels */
     const char  *label;     /* field name shown in the tree */
@@ -27,7 +27,7 @@ typedef struct xsan_attr_def {
     int * const *bits;      /* bit fields of a mask */
     const char  *blurb;     /* field description */
     int          hf;
-    gint         ett;       /* groups and masks */
+    int          ett;       /* groups and masks */
 } xsan_attr_def_t;
 
 /* Bits of the three masks. */
@@ -163,7 +163,7 @@ static xsan_attr_def_t attr_table[] = {
       "A statistics counter: NAME, VALUE (STATS response)"),
     D(XSAN_T_U64, XSAN_TAG_VALUE, "VALUE", "Value", "xsan.value", "Value of a counter"),
 };
-#define N_ROWS ((guint)array_length(attr_table))
+#define N_ROWS ((unsigned)array_length(attr_table))
 #define TAG_KEY(tag) ((tag) & 0x7FFF)
 
 /* Fixed size of each value type; 0 means any length. */
@@ -177,7 +177,7 @@ static int hf_attr = -1;
 static int hf_attr_tag = -1;
 static int hf_attr_len = -1;
 static int hf_attr_value = -1;
-static gint ett_attr = -1;
+static int ett_attr = -1;
 
 static expert_field ei_attr_truncated = EI_INIT;
 static expert_field ei_attr_bad_length = EI_INIT;
@@ -192,25 +192,25 @@ static value_string *tag_vals;
 
 struct scope_entry {
     struct scope_entry *next;
-    guint16             tag;
+    uint16_t            tag;
     xsan_value_t        value;
 };
 
 struct xsan_scope {
-    guint8              seen[(N_ROWS + 7) / 8];   /* rows already recorded */
+    uint8_t             seen[(N_ROWS + 7) / 8];   /* rows already recorded */
     struct scope_entry *entries;
 };
 
 /* Row + 1 by tag key (0: no row), built at registration: every attribute
  * is looked up, so one index beats a search. */
-static guint8 *row_by_key;
-static guint n_keys;
+static uint8_t *row_by_key;
+static unsigned n_keys;
 
 static const xsan_attr_def_t *
-lookup_row(guint16 tag, guint *row_out)
+lookup_row(uint16_t tag, unsigned *row_out)
 {
-    guint key = TAG_KEY(tag);
-    guint idx = key < n_keys ? row_by_key[key] : 0;
+    unsigned key = TAG_KEY(tag);
+    unsigned idx = key < n_keys ? row_by_key[key] : 0;
     if (!idx || attr_table[idx - 1].tag != tag)
         return NULL;    /* unknown, or the group bit does not match */
     if (row_out)
@@ -219,51 +219,51 @@ lookup_row(guint16 tag, guint *row_out)
 }
 
 const char *
-xsan_tag_name(guint16 tag)
+xsan_tag_name(uint16_t tag)
 {
     const xsan_attr_def_t *def = lookup_row(tag, NULL);
     return def ? def->name : NULL;
 }
 
-gboolean
-xsan_scope_get(const xsan_scope_t *scope, guint16 tag, xsan_value_t *out)
+bool
+xsan_scope_get(const xsan_scope_t *scope, uint16_t tag, xsan_value_t *out)
 {
     for (const struct scope_entry *e = scope ? scope->entries : NULL; e; e = e->next) {
         if (e->tag == tag) {
             if (out)
                 *out = e->value;
-            return TRUE;
+            return true;
         }
     }
-    return FALSE;
+    return false;
 }
 
-gboolean
-xsan_scope_has(const xsan_scope_t *scope, guint16 tag)
+bool
+xsan_scope_has(const xsan_scope_t *scope, uint16_t tag)
 {
     return xsan_scope_get(scope, tag, NULL);
 }
 
-guint64
-xsan_scope_uint(const xsan_scope_t *scope, guint16 tag, guint64 fallback)
+uint64_t
+xsan_scope_uint(const xsan_scope_t *scope, uint16_t tag, uint64_t fallback)
 {
     xsan_value_t v;
     return xsan_scope_get(scope, tag, &v) ? v.u : fallback;
 }
 
 const char *
-xsan_scope_str(const xsan_scope_t *scope, guint16 tag)
+xsan_scope_str(const xsan_scope_t *scope, uint16_t tag)
 {
     xsan_value_t v;
     return xsan_scope_get(scope, tag, &v) ? v.s : NULL;
 }
 
-guint
-xsan_body_count_groups(const xsan_body_t *body, guint16 tag)
+unsigned
+xsan_body_count_groups(const xsan_body_t *body, uint16_t tag)
 {
-    guint n = 0;
-    guint len = body && body->groups ? wmem_array_get_count(body->groups) : 0;
-    for (guint i = 0; i < len; i++) {
+    unsigned n = 0;
+    unsigned len = body && body->groups ? wmem_array_get_count(body->groups) : 0;
+    for (unsigned i = 0; i < len; i++) {
         const xsan_group_t *g = (const xsan_group_t *)wmem_array_index(body->groups, i);
         if (g->tag == tag)
             n++;
@@ -272,11 +272,11 @@ xsan_body_count_groups(const xsan_body_t *body, guint16 tag)
 }
 
 static void
-scope_record(wmem_allocator_t *pool, xsan_scope_t *scope, guint row, const xsan_value_t *v)
+scope_record(wmem_allocator_t *pool, xsan_scope_t *scope, unsigned row, const xsan_value_t *v)
 {
     if (scope->seen[row / 8] & (1u << (row % 8)))
         return;     /* only the first occurrence is summarised */
-    scope->seen[row / 8] |= (guint8)(1u << (row % 8));
+    scope->seen[row / 8] |= (uint8_t)(1u << (row % 8));
     struct scope_entry *e = wmem_new(pool, struct scope_entry);
     e->tag = attr_table[row].tag;
     e->value = *v;
@@ -286,12 +286,12 @@ scope_record(wmem_allocator_t *pool, xsan_scope_t *scope, guint row, const xsan_
 
 /* The value as the attribute's label (or, compact, the Info column) shows it. */
 static const char *
-format_value(wmem_allocator_t *pool, const xsan_attr_def_t *def, const xsan_value_t *v, gboolean compact)
+format_value(wmem_allocator_t *pool, const xsan_attr_def_t *def, const xsan_value_t *v, bool compact)
 {
     switch (def->type) {
     case XSAN_T_U8: case XSAN_T_U16: case XSAN_T_U32: case XSAN_T_U64:
         if (def->strings) {
-            const char *name = val_to_str_const((guint32)v->u, (const value_string *)def->strings, "Unknown");
+            const char *name = val_to_str_const((uint32_t)v->u, (const value_string *)def->strings, "Unknown");
             return compact ? name : wmem_strdup_printf(pool, "%s (%" PRIu64 ")", name, v->u);
         }
         if (def->display == BASE_OCT)
@@ -320,7 +320,7 @@ format_value(wmem_allocator_t *pool, const xsan_attr_def_t *def, const xsan_valu
         nstime_t t;
         t.secs = (time_t)(v->u / 1000000000u);
         t.nsecs = (int)(v->u % 1000000000u);
-        return abs_time_to_str(pool, &t, ABSOLUTE_TIME_UTC, TRUE);
+        return abs_time_to_str(pool, &t, ABSOLUTE_TIME_UTC, true);
     }
     case XSAN_T_GROUP:
         break;
@@ -329,19 +329,19 @@ format_value(wmem_allocator_t *pool, const xsan_attr_def_t *def, const xsan_valu
 }
 
 const char *
-xsan_attr_value_str(wmem_allocator_t *pool, guint16 tag, const xsan_value_t *v, gboolean compact)
+xsan_attr_value_str(wmem_allocator_t *pool, uint16_t tag, const xsan_value_t *v, bool compact)
 {
     const xsan_attr_def_t *def = lookup_row(tag, NULL);
     return def ? format_value(pool, def, v, compact) : "";
 }
 
 void
-xsan_strbuf_append_u64(wmem_strbuf_t *buf, guint64 v, gboolean hex)
+xsan_strbuf_append_u64(wmem_strbuf_t *buf, uint64_t v, bool hex)
 {
     /* Every Info column has numbers in it: printf costs ten times this. */
     static const char digits[] = "0123456789abcdef";
     char text[24];
-    guint base = hex ? 16 : 10;
+    unsigned base = hex ? 16 : 10;
     int i = (int)sizeof text;
     text[--i] = '\0';
     do {
@@ -356,8 +356,8 @@ xsan_strbuf_append_u64(wmem_strbuf_t *buf, guint64 v, gboolean hex)
 }
 
 void
-xsan_attr_value_append(wmem_strbuf_t *buf, wmem_allocator_t *pool, guint16 tag,
-                       const xsan_value_t *v, gboolean compact)
+xsan_attr_value_append(wmem_strbuf_t *buf, wmem_allocator_t *pool, uint16_t tag,
+                       const xsan_value_t *v, bool compact)
 {
     const xsan_attr_def_t *def = lookup_row(tag, NULL);
     if (!def)
@@ -365,7 +365,7 @@ xsan_attr_value_append(wmem_strbuf_t *buf, wmem_allocator_t *pool, guint16 tag,
     switch (def->type) {
     case XSAN_T_U8: case XSAN_T_U16: case XSAN_T_U32: case XSAN_T_U64:
         if (def->strings) {
-            wmem_strbuf_append(buf, val_to_str_const((guint32)v->u, (const value_string *)def->strings,
+            wmem_strbuf_append(buf, val_to_str_const((uint32_t)v->u, (const value_string *)def->strings,
                                                      "Unknown"));
             if (!compact)
                 wmem_strbuf_append_printf(buf, " (%" PRIu64 ")", v->u);
@@ -396,7 +396,7 @@ set_value_label(wmem_allocator_t *pool, proto_item *item, const xsan_attr_def_t 
     case XSAN_T_U8: case XSAN_T_U16: case XSAN_T_U32: case XSAN_T_U64:
         if (def->strings)
             proto_item_set_text(item, "%s: %s (%" PRIu64 ")", def->name,
-                    val_to_str_const((guint32)v->u, (const value_string *)def->strings, "Unknown"), v->u);
+                    val_to_str_const((uint32_t)v->u, (const value_string *)def->strings, "Unknown"), v->u);
         else if (def->display == BASE_OCT)
             proto_item_set_text(item, "%s: 0%" PRIo64, def->name, v->u);
         else if (def->display == BASE_HEX)
@@ -411,25 +411,25 @@ set_value_label(wmem_allocator_t *pool, proto_item *item, const xsan_attr_def_t 
         proto_item_set_text(item, "%s: \"%s\"", def->name, xsan_format_text(pool, v->s, strlen(v->s)));
         return;
     default:
-        proto_item_set_text(item, "%s: %s", def->name, format_value(pool, def, v, FALSE));
+        proto_item_set_text(item, "%s: %s", def->name, format_value(pool, def, v, false));
         return;
     }
 }
 
 /* g_utf8_validate() rejects any NUL; a NUL has its own note, so validate
  * the pieces between them. */
-static gboolean
-utf8_valid_with_nuls(const guint8 *p, int len)
+static bool
+utf8_valid_with_nuls(const uint8_t *p, int len)
 {
     while (len > 0) {
-        const guint8 *nul = (const guint8 *)memchr(p, '\0', len);
+        const uint8_t *nul = (const uint8_t *)memchr(p, '\0', len);
         int piece = nul ? (int)(nul - p) : len;
         if (piece && !g_utf8_validate((const char *)p, piece, NULL))
-            return FALSE;
+            return false;
         p += piece + 1;
         len -= piece + 1;
     }
-    return TRUE;
+    return true;
 }
 
 /* Attributes decoded per message, nested ones included: enough for a
@@ -449,9 +449,9 @@ typedef struct walker {
     tvbuff_t    *tvb;
     packet_info *pinfo;
     xsan_body_t *body;
-    gboolean     labels;    /* the tree is shown: worth formatting labels */
-    gboolean     stopped;   /* the attribute budget ran out */
-    guint        notes[N_NOTES];    /* problems of each kind found so far */
+    bool         labels;    /* the tree is shown: worth formatting labels */
+    bool         stopped;   /* the attribute budget ran out */
+    unsigned     notes[N_NOTES];    /* problems of each kind found so far */
 } walker_t;
 
 static expert_field *const note_ei[N_NOTES] = {
@@ -470,7 +470,7 @@ static void walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, 
 /* A fixed-size or string value: its field, its summary, its label. */
 static void
 decode_value(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_attr_def_t *def,
-             guint row, int offset, int len, xsan_scope_t *scope)
+             unsigned row, int offset, int len, xsan_scope_t *scope)
 {
     tvbuff_t *tvb = w->tvb;
     wmem_allocator_t *pool = w->pinfo->pool;
@@ -482,10 +482,10 @@ decode_value(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_at
     case XSAN_T_U32: v.u = tvb_get_ntohl(tvb, offset); break;
     case XSAN_T_U64: case XSAN_T_TIME: v.u = tvb_get_ntoh64(tvb, offset); break;
     case XSAN_T_BYTES16: case XSAN_T_IPV4: case XSAN_T_IPV6:
-        v.b = (const guint8 *)tvb_memdup(pool, tvb, offset, len);
+        v.b = (const uint8_t *)tvb_memdup(pool, tvb, offset, len);
         break;
     case XSAN_T_STRING: {
-        const guint8 *raw = (const guint8 *)tvb_memdup(pool, tvb, offset, len);
+        const uint8_t *raw = (const uint8_t *)tvb_memdup(pool, tvb, offset, len);
         v.s = (const char *)tvb_get_string_enc(pool, tvb, offset, len, ENC_UTF_8);
         if (len > 0 && memchr(raw, '\0', len))
             NOTE(w, NOTE_EMBEDDED_NUL, attr_item, "String contains a NUL byte");
@@ -524,7 +524,7 @@ decode_group(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_at
         gtree = proto_item_add_subtree(proto_tree_add_item(tree, def->hf, w->tvb, offset, len, ENC_NA),
                                        def->ett);
     xsan_scope_t *inner = wmem_new0(w->pinfo->pool, xsan_scope_t);
-    guint before = w->body->n_attrs;
+    unsigned before = w->body->n_attrs;
 
     walk(w, gtree, offset, offset + len, depth, inner);
     if (depth == 1) {
@@ -548,22 +548,22 @@ walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t
             expert_add_info_format(w->pinfo, ti, &ei_too_many_attrs,
                     "More than %d attributes in one message; the last %d bytes are not decoded",
                     XSAN_MAX_ATTRS, avail);
-            w->stopped = TRUE;      /* enclosing groups stop too, without another item */
+            w->stopped = true;      /* enclosing groups stop too, without another item */
             return;
         }
         if (avail < XSAN_ATTR_HDR_LEN) {
             proto_item *ti = proto_tree_add_item(tree, hf_attr_value, tvb, offset, avail, ENC_NA);
             expert_add_info_format(w->pinfo, ti, &ei_attr_truncated,
                     "%d trailing bytes are too short for an attribute header", avail);
-            w->body->malformed = TRUE;
+            w->body->malformed = true;
             return;
         }
 
-        guint16 tag = tvb_get_ntohs(tvb, offset);
+        uint16_t tag = tvb_get_ntohs(tvb, offset);
         int len = tvb_get_ntohs(tvb, offset + 2);
         int value_off = offset + XSAN_ATTR_HDR_LEN;
         int room = end - value_off;
-        guint row = 0;
+        unsigned row = 0;
         const xsan_attr_def_t *def = lookup_row(tag, &row);
 
         proto_item *attr_item = NULL, *len_item = NULL;
@@ -585,7 +585,7 @@ walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t
             w->body->starts_with_status = (tag == XSAN_TAG_STATUS);
         /* A value that decodes labels the item itself: label it only when
          * it may not get there (bytes missing from the capture). */
-        gboolean labelled_later = def && def->type != XSAN_T_GROUP && len <= room &&
+        bool labelled_later = def && def->type != XSAN_T_GROUP && len <= room &&
                 (!type_size[def->type] || len == type_size[def->type]) &&
                 tvb_bytes_exist(tvb, value_off, len);
         if (w->labels && !labelled_later)
@@ -597,7 +597,7 @@ walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t
             expert_add_info_format(w->pinfo, len_item, &ei_attr_truncated,
                     "%s length %d runs past the end of its %s (%d bytes left)",
                     def ? def->name : "Attribute", len, depth ? "group" : "body", room);
-            w->body->malformed = TRUE;
+            w->body->malformed = true;
             return;
         }
 
@@ -610,7 +610,7 @@ walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t
                 proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, len, ENC_NA);
                 NOTE(w, NOTE_TOO_DEEP, attr_item,
                         "%s group nested %d deep; at most %d allowed", def->name, depth + 1, XSAN_MAX_DEPTH);
-                w->body->malformed = TRUE;
+                w->body->malformed = true;
             } else {
                 decode_group(w, attr_tree, attr_item, def, value_off, len, depth + 1);
             }
@@ -618,7 +618,7 @@ walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t
             proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, len, ENC_NA);
             NOTE(w, NOTE_BAD_LENGTH, len_item,
                     "%s must be %d bytes long, not %d", def->name, type_size[def->type], len);
-            w->body->malformed = TRUE;
+            w->body->malformed = true;
         } else {
             decode_value(w, attr_tree, attr_item, def, row, value_off, len, scope);
         }
@@ -630,12 +630,12 @@ xsan_body_t *
 xsan_attrs_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset, int len)
 {
     xsan_body_t *body = wmem_new0(pinfo->pool, xsan_body_t);
-    walker_t w = { tvb, pinfo, body, tree != NULL && PTREE_DATA(tree)->visible, FALSE, { 0 } };
+    walker_t w = { tvb, pinfo, body, tree != NULL && PTREE_DATA(tree)->visible, false, { 0 } };
 
     body->top = wmem_new0(pinfo->pool, xsan_scope_t);
     body->groups = wmem_array_new(pinfo->pool, sizeof(xsan_group_t));
     walk(&w, tree, offset, offset + len, 0, body->top);
-    for (guint k = 0; k < N_NOTES; k++)
+    for (unsigned k = 0; k < N_NOTES; k++)
         if (w.notes[k] > XSAN_NOTE_REPEAT)
             expert_add_info_format(pinfo, tree ? proto_tree_get_parent(tree) : NULL, note_ei[k],
                     "%u more attributes of this message have this problem; only the first %d are flagged",
@@ -711,22 +711,22 @@ xsan_attrs_register(int proto)
         { &ei_too_many_attrs, { "xsan.expert.too_many_attrs", PI_UNDECODED, PI_WARN,
             "More attributes than the decoder shows; the rest is not decoded", EXPFILL } },
     };
-    static gint *ett[] = { &ett_attr };
+    static int *ett[] = { &ett_attr };
 
     /* One row per tag key, in order (so fields list in tag order). */
-    for (guint i = 1; i < N_ROWS; i++)
+    for (unsigned i = 1; i < N_ROWS; i++)
         DISSECTOR_ASSERT(TAG_KEY(attr_table[i - 1].tag) < TAG_KEY(attr_table[i].tag));
-    DISSECTOR_ASSERT(N_ROWS < G_MAXUINT8);
+    DISSECTOR_ASSERT(N_ROWS < UINT8_MAX);
     n_keys = TAG_KEY(attr_table[N_ROWS - 1].tag) + 1;
-    row_by_key = g_new0(guint8, n_keys);
-    for (guint i = 0; i < N_ROWS; i++)
-        row_by_key[TAG_KEY(attr_table[i].tag)] = (guint8)(i + 1);
+    row_by_key = g_new0(uint8_t, n_keys);
+    for (unsigned i = 0; i < N_ROWS; i++)
+        row_by_key[TAG_KEY(attr_table[i].tag)] = (uint8_t)(i + 1);
 
     hf_register_info *hf = g_new0(hf_register_info, N_ROWS);
-    gint **row_ett = g_new0(gint *, N_ROWS);
-    guint n_ett = 0;
+    int **row_ett = g_new0(int *, N_ROWS);
+    unsigned n_ett = 0;
     tag_vals = g_new0(value_string, N_ROWS + 1);
-    for (guint i = 0; i < N_ROWS; i++) {
+    for (unsigned i = 0; i < N_ROWS; i++) {
         xsan_attr_def_t *def = &attr_table[i];
         enum ftenum ft = type_ftenum(def->type);
         int display = def->display;

@@ -12,9 +12,9 @@
 /* A value the walker decoded: integers, booleans and times (ns) in u,
  * strings (made valid UTF-8) in s, addresses and UUIDs as bytes in b. */
 typedef struct xsan_value {
-    guint64      u;
+    uint64_t     u;
     const char  *s;
-    const guint8 *b;
+    const uint8_t *b;
     int          offset;    /* of the value in the body's tvb */
     int          len;
 } xsan_value_t;
@@ -24,7 +24,7 @@ typedef struct xsan_scope xsan_scope_t;
 
 /* A group seen directly in the body (DIRENT, EXTENT, COUNTER) and its scope. */
 typedef struct xsan_group {
-    guint16             tag;
+    uint16_t            tag;
     const xsan_scope_t *scope;
 } xsan_group_t;
 
@@ -32,9 +32,9 @@ typedef struct xsan_group {
 typedef struct xsan_body {
     xsan_scope_t *top;          /* attributes directly in the body */
     wmem_array_t *groups;       /* of xsan_group_t, in wire order */
-    guint         n_attrs;      /* every attribute, nested ones too */
-    gboolean      starts_with_status;
-    gboolean      malformed;    /* the walk stopped early */
+    unsigned      n_attrs;      /* every attribute, nested ones too */
+    bool          starts_with_status;
+    bool          malformed;    /* the walk stopped early */
 } xsan_body_t;
 
 void xsan_attrs_register(int proto);
@@ -45,25 +45,25 @@ void xsan_attrs_register(int proto);
 xsan_body_t *xsan_attrs_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                                 int offset, int len);
 
-gboolean xsan_scope_get(const xsan_scope_t *scope, guint16 tag, xsan_value_t *out);
-gboolean xsan_scope_has(const xsan_scope_t *scope, guint16 tag);
-guint64 xsan_scope_uint(const xsan_scope_t *scope, guint16 tag, guint64 fallback);
-const char *xsan_scope_str(const xsan_scope_t *scope, guint16 tag);
+bool xsan_scope_get(const xsan_scope_t *scope, uint16_t tag, xsan_value_t *out);
+bool xsan_scope_has(const xsan_scope_t *scope, uint16_t tag);
+uint64_t xsan_scope_uint(const xsan_scope_t *scope, uint16_t tag, uint64_t fallback);
+const char *xsan_scope_str(const xsan_scope_t *scope, uint16_t tag);
 
 /* "123" or, hex, "0x7b": a number as the Info column shows it. */
-void xsan_strbuf_append_u64(wmem_strbuf_t *buf, guint64 v, gboolean hex);
+void xsan_strbuf_append_u64(wmem_strbuf_t *buf, uint64_t v, bool hex);
 /* Number of groups with this tag directly in the body. */
-guint xsan_body_count_groups(const xsan_body_t *body, guint16 tag);
+unsigned xsan_body_count_groups(const xsan_body_t *body, uint16_t tag);
 
 /* A value as text; compact gives enumerations by name only (Info column). */
-const char *xsan_attr_value_str(wmem_allocator_t *pool, guint16 tag, const xsan_value_t *v,
-                                gboolean compact);
+const char *xsan_attr_value_str(wmem_allocator_t *pool, uint16_t tag, const xsan_value_t *v,
+                                bool compact);
 
 /* The same, appended to buf (pool: scratch memory). */
-void xsan_attr_value_append(wmem_strbuf_t *buf, wmem_allocator_t *pool, guint16 tag,
-                            const xsan_value_t *v, gboolean compact);
+void xsan_attr_value_append(wmem_strbuf_t *buf, wmem_allocator_t *pool, uint16_t tag,
+                            const xsan_value_t *v, bool compact);
 
 /* Spec name of a tag ("INODE"), or NULL when unknown. */
-const char *xsan_tag_name(guint16 tag);
+const char *xsan_tag_name(uint16_t tag);
 
 #endif /* XSAN_ATTRS_H */

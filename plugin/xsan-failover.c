@@ -32,47 +32,47 @@ static expert_field ei_hb_silence = EI_INIT;
 static expert_field ei_failover = EI_INIT;
 
 typedef struct hb_host {
-    guint32  seq;
-    guint32  frame;
+    uint32_t seq;
+    uint32_t frame;
     nstime_t at;
-    gboolean has_interval;
+    bool has_interval;
     nstime_t interval;          /* time per HB_SEQ step, from the last two */
 } hb_host_t;
 
 typedef struct xsan_hb_view {
-    guint32  prev_in;
+    uint32_t prev_in;
     nstime_t since_prev;
-    guint32  missing;           /* HB_SEQ numbers skipped */
-    gboolean silent;
+    uint32_t missing;           /* HB_SEQ numbers skipped */
+    bool silent;
     nstime_t interval;
 } xsan_hb_view_t;
 
 typedef struct fo_event {
-    guint32  last_epoch;
-    guint32  started_in, activated_in, alarm_in;
+    uint32_t last_epoch;
+    uint32_t started_in, activated_in, alarm_in;
     nstime_t started_at;
-    guint32  votes, rejections, rounds;
+    uint32_t votes, rejections, rounds;
 } fo_event_t;
 
 typedef struct xsan_fo_view {
     fo_event_t *event;
-    guint32     epoch;
-    guint32     votes, rejections, rounds;  /* at an ACTIVATE: the event's totals then */
-    gboolean    has_duration;
+    uint32_t    epoch;
+    uint32_t    votes, rejections, rounds;  /* at an ACTIVATE: the event's totals then */
+    bool        has_duration;
     nstime_t    duration;
 } xsan_fo_view_t;
 
 /* Reset with each file. */
 static wmem_map_t *hosts;       /* host name or address -> hb_host_t */
 static wmem_map_t *events;      /* volume -> its event, open until an ACTIVATE */
-static guint n_events;
-static gboolean hosts_full, events_full;
-static guint32 last_alarm_in;   /* latest heartbeat gap or silence */
+static unsigned n_events;
+static bool hosts_full, events_full;
+static uint32_t last_alarm_in;   /* latest heartbeat gap or silence */
 
 static void
 reset_globals(void)
 {
-    hosts_full = events_full = FALSE;
+    hosts_full = events_full = false;
     n_events = 0;
     last_alarm_in = 0;
 }
@@ -87,7 +87,7 @@ host_key(const xsan_ctx_t *c)
 static void
 heartbeat(xsan_ctx_t *c)
 {
-    guint64 seq;
+    uint64_t seq;
     const char *key;
 
     if (c->fr->role != XSAN_ROLE_REQUEST || !xsan_body_u64(c->msg, XSAN_TAG_HB_SEQ, &seq))
@@ -97,7 +97,7 @@ heartbeat(xsan_ctx_t *c)
     if (!h) {
         if (wmem_map_size(hosts) >= XSAN_MAX_HOSTS) {
             if (!hosts_full) {
-                hosts_full = TRUE;
+                hosts_full = true;
                 c->fr->caps |= XSAN_CAP_HOSTS;
             }
             return;
@@ -110,7 +110,7 @@ heartbeat(xsan_ctx_t *c)
         v->prev_in = h->frame;
         nstime_delta(&v->since_prev, &c->pinfo->abs_ts, &h->at);
         if (seq > h->seq + 1)
-            v->missing = (guint32)(seq - h->seq - 1);
+            v->missing = (uint32_t)(seq - h->seq - 1);
         if (h->has_interval) {
             v->interval = h->interval;
             v->silent = nstime_to_sec(&v->since_prev) > SILENT_INTERVALS * nstime_to_sec(&h->interval);
@@ -125,21 +125,21 @@ heartbeat(xsan_ctx_t *c)
             h->interval.nsecs = (int)((step - (double)h->interval.secs) * 1e9);
         }
     }
-    h->seq = (guint32)seq;
+    h->seq = (uint32_t)seq;
     h->frame = c->pinfo->num;
     h->at = c->pinfo->abs_ts;
 }
 
 /* The open event of a volume; a vote after an ACTIVATE opens a new one. */
 static fo_event_t *
-event_get(xsan_ctx_t *c, const char *volume, gboolean create)
+event_get(xsan_ctx_t *c, const char *volume, bool create)
 {
     fo_event_t *e = (fo_event_t *)wmem_map_lookup(events, volume);
     if (!create || (e && !e->activated_in))
         return e;
     if (n_events >= XSAN_MAX_ELECTIONS) {
         if (!events_full) {
-            events_full = TRUE;
+            events_full = true;
             c->fr->caps |= XSAN_CAP_ELECTIONS;
         }
         return NULL;
@@ -154,7 +154,7 @@ event_get(xsan_ctx_t *c, const char *volume, gboolean create)
 }
 
 static xsan_fo_view_t *
-fo_view(xsan_ctx_t *c, fo_event_t *e, guint32 epoch)
+fo_view(xsan_ctx_t *c, fo_event_t *e, uint32_t epoch)
 {
     xsan_fo_view_t *v = wmem_new0(wmem_file_scope(), xsan_fo_view_t);
     v->event = e;
@@ -168,7 +168,7 @@ static void
 vote(xsan_ctx_t *c)
 {
     const xsan_call_req_t *call = c->call ? c->call->req : NULL;
-    gboolean first_copy = c->fr->role == XSAN_ROLE_REQUEST;
+    bool first_copy = c->fr->role == XSAN_ROLE_REQUEST;
     if (!call || !call->volume)
         return;
     fo_event_t *e = event_get(c, call->volume, first_copy);
@@ -187,19 +187,19 @@ vote(xsan_ctx_t *c)
 static void
 activate(xsan_ctx_t *c)
 {
-    guint64 epoch;
+    uint64_t epoch;
     const char *volume = xsan_scope_str(c->msg->body->top, XSAN_TAG_VOLUME);
     if (!volume || !xsan_body_u64(c->msg, XSAN_TAG_EPOCH, &epoch))
         return;
-    fo_event_t *e = event_get(c, volume, FALSE);
-    xsan_fo_view_t *v = fo_view(c, e, (guint32)epoch);
+    fo_event_t *e = event_get(c, volume, false);
+    xsan_fo_view_t *v = fo_view(c, e, (uint32_t)epoch);
     if (!e || e->activated_in)
         return;     /* an ACTIVATE with no vote seen, or a repeated one */
     e->activated_in = c->pinfo->num;
     v->votes = e->votes;
     v->rejections = e->rejections;
     v->rounds = e->rounds;
-    v->has_duration = TRUE;
+    v->has_duration = true;
     nstime_delta(&v->duration, &c->pinfo->abs_ts, &e->started_at);
 }
 
@@ -226,7 +226,7 @@ xsan_failover_analyse(xsan_ctx_t *c)
 }
 
 static void
-add_uint(proto_tree *tree, int hf, const xsan_msg_t *msg, guint32 value)
+add_uint(proto_tree *tree, int hf, const xsan_msg_t *msg, uint32_t value)
 {
     proto_item *pi = proto_tree_add_uint(tree, hf, msg->tvb, 0, 0, value);
     proto_item_set_generated(pi);
@@ -255,7 +255,7 @@ static void
 show_failover(packet_info *pinfo, const xsan_msg_t *msg, const xsan_fo_view_t *v)
 {
     const fo_event_t *e = v->event;
-    guint32 me = pinfo->num;
+    uint32_t me = pinfo->num;
     proto_item *pi;
 
     add_uint(msg->tree, hf_fo_epoch, msg, v->epoch);

@@ -13,28 +13,28 @@ static int hf_path = -1;
 static int hf_new_path = -1;
 
 typedef struct xsan_dentry {
-    guint64     inode;          /* its key in by_inode, its value in by_name */
-    guint64     parent;
+    uint64_t    inode;          /* its key in by_inode, its value in by_name */
+    uint64_t    parent;
     const char *name;           /* points into child_key, after the '/' */
     char       *child_key;      /* "parent/name": its key in by_name */
     struct xsan_dentry *up;     /* parent's dentry as last looked up, or NULL */
     const char *path;           /* its path when the volume's clock read path_at, or NULL */
-    guint32     path_at;
-    guint32     moved;          /* the clock when it got this parent and name */
-    guint32     walk;           /* last path walk that passed here */
-    gboolean    gone;           /* forgotten: no longer in by_inode (never freed) */
+    uint32_t    path_at;
+    uint32_t    moved;          /* the clock when it got this parent and name */
+    uint32_t    walk;           /* last path walk that passed here */
+    bool        gone;           /* forgotten: no longer in by_inode (never freed) */
 } xsan_dentry_t;
 
 struct xsan_volume {
     const char *name;
-    gboolean    has_root;
-    guint64     root;
-    wmem_map_t *by_inode;       /* guint64 inode -> xsan_dentry_t */
-    wmem_map_t *by_name;        /* "parent/name" -> guint64 inode */
-    guint       n_names;
-    gboolean    full;
-    guint32     clock;          /* ticks when a known name moves or goes */
-    guint32     root_moved;     /* the clock when ROOT_INODE changed */
+    bool        has_root;
+    uint64_t    root;
+    wmem_map_t *by_inode;       /* uint64_t inode -> xsan_dentry_t */
+    wmem_map_t *by_name;        /* "parent/name" -> uint64_t inode */
+    unsigned    n_names;
+    bool        full;
+    uint32_t    clock;          /* ticks when a known name moves or goes */
+    uint32_t    root_moved;     /* the clock when ROOT_INODE changed */
 };
 
 /* Volumes by name, reset with each file. Inode numbers are per volume. */
@@ -61,18 +61,18 @@ xsan_volume_name(const xsan_volume_t *vol)
 }
 
 void
-xsan_volume_set_root(xsan_volume_t *vol, guint64 root)
+xsan_volume_set_root(xsan_volume_t *vol, uint64_t root)
 {
     if (!vol->has_root || vol->root != root)
         vol->root_moved = ++vol->clock;
-    vol->has_root = TRUE;
+    vol->has_root = true;
     vol->root = root;
 }
 
 /* "parent/name", as "%" PRIu64 "/%s" prints it (without printf: one of
  * these is made for every name learnt). */
 static char *
-child_key(wmem_allocator_t *scope, guint64 parent, const char *name)
+child_key(wmem_allocator_t *scope, uint64_t parent, const char *name)
 {
     char digits[20];
     size_t n = 0, len = strlen(name);
@@ -89,29 +89,29 @@ child_key(wmem_allocator_t *scope, guint64 parent, const char *name)
 }
 
 /* "." and ".." would make loops of the parent links. */
-static gboolean
+static bool
 usable_name(const char *name)
 {
     return name && *name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && !strchr(name, '/');
 }
 
 static void
-forget(xsan_volume_t *vol, guint64 parent, const char *name, packet_info *pinfo)
+forget(xsan_volume_t *vol, uint64_t parent, const char *name, packet_info *pinfo)
 {
     char *key = child_key(pinfo->pool, parent, name);
-    guint64 *inode = (guint64 *)wmem_map_remove(vol->by_name, key);
+    uint64_t *inode = (uint64_t *)wmem_map_remove(vol->by_name, key);
     if (inode) {
         xsan_dentry_t *d = (xsan_dentry_t *)wmem_map_lookup(vol->by_inode, inode);
         if (d && strcmp(d->child_key, key) == 0) {
             wmem_map_remove(vol->by_inode, inode);
-            d->gone = TRUE;
+            d->gone = true;
             d->moved = ++vol->clock;
         }
     }
 }
 
 static void
-learn(xsan_ctx_t *c, guint64 parent, const char *name, guint64 inode)
+learn(xsan_ctx_t *c, uint64_t parent, const char *name, uint64_t inode)
 {
     xsan_volume_t *vol = c->vol;
     if (!usable_name(name) || (vol->has_root && inode == vol->root) || inode == parent)
@@ -123,7 +123,7 @@ learn(xsan_ctx_t *c, guint64 parent, const char *name, guint64 inode)
         /* The inode has a new name; its old key goes unless another inode took it.
          * Either way the map no longer uses the old key string (by_name keys
          * are always their owner's child_key, see below): it is freed. */
-        guint64 *old = (guint64 *)wmem_map_lookup(vol->by_name, d->child_key);
+        uint64_t *old = (uint64_t *)wmem_map_lookup(vol->by_name, d->child_key);
         if (old && *old == inode)
             wmem_map_remove(vol->by_name, d->child_key);
         wmem_free(wmem_file_scope(), d->child_key);
@@ -132,7 +132,7 @@ learn(xsan_ctx_t *c, guint64 parent, const char *name, guint64 inode)
     } else {
         if (vol->n_names >= XSAN_MAX_NAMES) {
             if (!vol->full) {
-                vol->full = TRUE;
+                vol->full = true;
                 c->fr->caps |= XSAN_CAP_NAMES;
             }
             return;
@@ -170,13 +170,13 @@ parent_of(const xsan_volume_t *vol, xsan_dentry_t *d)
 }
 
 static void
-clear_mark(gpointer key _U_, gpointer value, gpointer user_data _U_)
+clear_mark(void *key _U_, void *value, void *user_data _U_)
 {
     ((xsan_dentry_t *)value)->walk = 0;
 }
 
 static void
-clear_marks(gpointer key _U_, gpointer value, gpointer user_data _U_)
+clear_marks(void *key _U_, void *value, void *user_data _U_)
 {
     wmem_map_foreach(((xsan_volume_t *)value)->by_inode, clear_mark, NULL);
 }
@@ -184,20 +184,20 @@ clear_marks(gpointer key _U_, gpointer value, gpointer user_data _U_)
 /* A kept path still holds while neither the dentry nor any ancestor has
  * moved or gone since it was made (nor the root): a walk up the remembered
  * parent links, no string work. */
-static gboolean
+static bool
 path_still_good(const xsan_volume_t *vol, xsan_dentry_t *d)
 {
-    guint32 made = d->path_at;
+    uint32_t made = d->path_at;
     if (vol->root_moved > made)
-        return FALSE;
-    for (guint steps = 0; d && steps < XSAN_MAX_PATH_DEPTH; steps++) {
+        return false;
+    for (unsigned steps = 0; d && steps < XSAN_MAX_PATH_DEPTH; steps++) {
         if (d->moved > made || d->gone)
-            return FALSE;
+            return false;
         if (d->parent == vol->root)
-            return TRUE;
+            return true;
         d = parent_of(vol, d);
     }
-    return FALSE;
+    return false;
 }
 
 /* "/" and the components from the root; NULL when a link is unknown or
@@ -205,11 +205,11 @@ path_still_good(const xsan_volume_t *vol, xsan_dentry_t *d)
  * ancestor moves or goes, so messages about it share one string (time
  * and memory). */
 static const char *
-path_of(xsan_volume_t *vol, guint64 inode)
+path_of(xsan_volume_t *vol, uint64_t inode)
 {
-    static guint32 walks;
+    static uint32_t walks;
     const char *parts[XSAN_MAX_PATH_DEPTH];
-    guint n = 0;
+    unsigned n = 0;
 
     if (!vol || !vol->has_root || inode == vol->root) {
         if (vol && vol->has_root)
@@ -252,11 +252,11 @@ path_of(xsan_volume_t *vol, guint64 inode)
 
 /* The path of NAME in directory PARENT: the entry's own when it is known. */
 static const char *
-path_in(xsan_volume_t *vol, guint64 parent, const char *name, packet_info *pinfo)
+path_in(xsan_volume_t *vol, uint64_t parent, const char *name, packet_info *pinfo)
 {
     if (!name)
         return NULL;
-    guint64 *known = (guint64 *)wmem_map_lookup(vol->by_name, child_key(pinfo->pool, parent, name));
+    uint64_t *known = (uint64_t *)wmem_map_lookup(vol->by_name, child_key(pinfo->pool, parent, name));
     const char *path = known && *known != vol->root ? path_of(vol, *known) : NULL;
     if (path)
         return path;
@@ -273,7 +273,7 @@ request_paths(xsan_ctx_t *c)
     const xsan_msg_t *msg = c->msg;
     const char *name = msg->body ? xsan_scope_str(msg->body->top, XSAN_TAG_NAME) : NULL;
     const char *new_name = msg->body ? xsan_scope_str(msg->body->top, XSAN_TAG_NEW_NAME) : NULL;
-    guint64 parent, new_parent, inode;
+    uint64_t parent, new_parent, inode;
 
     if (xsan_body_u64(msg, XSAN_TAG_PARENT_INODE, &parent) && name)
         c->fr->path = path_in(c->vol, parent, name, c->pinfo);
@@ -288,11 +288,11 @@ request_paths(xsan_ctx_t *c)
 }
 
 static void
-learn_dirents(xsan_ctx_t *c, guint64 dir)
+learn_dirents(xsan_ctx_t *c, uint64_t dir)
 {
     const xsan_body_t *body = c->msg->body;
-    guint n = wmem_array_get_count(body->groups);
-    for (guint i = 0; i < n; i++) {
+    unsigned n = wmem_array_get_count(body->groups);
+    for (unsigned i = 0; i < n; i++) {
         const xsan_group_t *g = (const xsan_group_t *)wmem_array_index(body->groups, i);
         xsan_value_t v;
         if (g->tag == XSAN_TAG_DIRENT && xsan_scope_get(g->scope, XSAN_TAG_INODE, &v))
@@ -305,7 +305,7 @@ static void
 learn_from_response(xsan_ctx_t *c)
 {
     const xsan_call_req_t *call = c->call->req;
-    guint64 inode;
+    uint64_t inode;
 
     if (!call)
         return;
@@ -322,9 +322,9 @@ learn_from_response(xsan_ctx_t *c)
     case XSAN_OP_RENAME:
         if (call->has_parent && call->has_new_parent && call->name && call->new_name) {
             char *key = child_key(c->pinfo->pool, call->parent, call->name);
-            guint64 *moved = (guint64 *)wmem_map_lookup(c->vol->by_name, key);
+            uint64_t *moved = (uint64_t *)wmem_map_lookup(c->vol->by_name, key);
             if (moved) {
-                guint64 ino = *moved;
+                uint64_t ino = *moved;
                 learn(c, call->new_parent, call->new_name, ino);
             }
         }
@@ -342,7 +342,7 @@ void
 xsan_names_analyse(xsan_ctx_t *c)
 {
     const xsan_msg_t *msg = c->msg;
-    guint64 inode;
+    uint64_t inode;
 
     if (!c->vol)
         return;

@@ -22,9 +22,9 @@ typedef struct stored_frame {
     const char          *volume;
     xsan_frame_t        *extra;     /* the whole record when it has more */
     struct stored_frame *next;      /* the frame's other messages */
-    guint32              index;     /* message number within the frame */
-    guint8               role;
-    guint8               retrans_of_call;   /* retrans_of is call->req_frame */
+    uint32_t             index;     /* message number within the frame */
+    uint8_t              role;
+    uint8_t              retrans_of_call;   /* retrans_of is call->req_frame */
 } stored_frame_t;
 
 /* Frame records by frame number (see frame_store), in file scope; NULL
@@ -32,10 +32,10 @@ typedef struct stored_frame {
  * no list to walk. */
 static wmem_array_t *frame_table;
 
-static guint64 hash_seed;
+static uint64_t hash_seed;
 
-xsan_bool xsan_pref_names = TRUE;
-xsan_bool xsan_pref_tokens = TRUE;
+xsan_bool xsan_pref_names = true;
+xsan_bool xsan_pref_tokens = true;
 
 static int proto_xsan_state = -1;
 static int xsan_tap = -1;
@@ -55,38 +55,38 @@ static expert_field ei_cap = EI_INIT;
 /* Servers (FSMs) by "address:port", reset with each file. */
 static wmem_map_t *fsm_map;
 
-gboolean
-xsan_body_u64(const xsan_msg_t *msg, guint16 tag, guint64 *out)
+bool
+xsan_body_u64(const xsan_msg_t *msg, uint16_t tag, uint64_t *out)
 {
     xsan_value_t v;
     if (!msg->body || !xsan_scope_get(msg->body->top, tag, &v))
-        return FALSE;
+        return false;
     *out = v.u;
-    return TRUE;
+    return true;
 }
 
-guint
-xsan_u64_hash(gconstpointer key)
+unsigned
+xsan_u64_hash(const void *key)
 {
     /* splitmix64's finaliser over the seeded key */
-    guint64 x = *(const guint64 *)key ^ hash_seed;
-    x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT(0xbf58476d1ce4e5b9);
-    x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT(0x94d049bb133111eb);
+    uint64_t x = *(const uint64_t *)key ^ hash_seed;
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
     x ^= x >> 31;
-    return (guint)(x ^ (x >> 32));
+    return (unsigned)(x ^ (x >> 32));
 }
 
 static const char *
-body_str(const xsan_msg_t *msg, guint16 tag)
+body_str(const xsan_msg_t *msg, uint16_t tag)
 {
     const char *s = msg->body ? xsan_scope_str(msg->body->top, tag) : NULL;
     return s ? wmem_strdup(wmem_file_scope(), s) : NULL;
 }
 
 void
-xsan_note_caps(packet_info *pinfo, proto_item *item, guint32 caps)
+xsan_note_caps(packet_info *pinfo, proto_item *item, uint32_t caps)
 {
-    static const struct { guint32 bit; const char *what; } texts[] = {
+    static const struct { uint32_t bit; const char *what; } texts[] = {
         { XSAN_CAP_CALLS, "unanswered requests in this conversation (" G_STRINGIFY(XSAN_MAX_OPEN_CALLS) ")" },
         { XSAN_CAP_NAMES, "names in this volume (" G_STRINGIFY(XSAN_MAX_NAMES) ")" },
         { XSAN_CAP_TOKENS, "tokens of this FSM (" G_STRINGIFY(XSAN_MAX_TOKENS) ")" },
@@ -94,7 +94,7 @@ xsan_note_caps(packet_info *pinfo, proto_item *item, guint32 caps)
         { XSAN_CAP_HOSTS, "heartbeat hosts (" G_STRINGIFY(XSAN_MAX_HOSTS) ")" },
         { XSAN_CAP_ELECTIONS, "failover events (" G_STRINGIFY(XSAN_MAX_ELECTIONS) ")" },
     };
-    for (guint i = 0; i < array_length(texts); i++)
+    for (unsigned i = 0; i < array_length(texts); i++)
         if (caps & texts[i].bit)
             expert_add_info_format(pinfo, item, &ei_cap,
                     "Analysis limit reached: %s; no more are tracked", texts[i].what);
@@ -103,7 +103,7 @@ xsan_note_caps(packet_info *pinfo, proto_item *item, guint32 caps)
 /* ------------------------------------------------------------ matching */
 
 /* Which way a message goes, the same bit for both ends of a conversation. */
-static gboolean
+static bool
 direction(const packet_info *pinfo)
 {
     int c = cmp_address(&pinfo->src, &pinfo->dst);
@@ -115,7 +115,7 @@ direction(const packet_info *pinfo)
  * at a million calls that is what the lookup costs); the few calls sharing
  * an xid are chained. */
 static xsan_call_t *
-call_find(const xsan_conv_t *cs, const xsan_msg_t *msg, gboolean req_dir)
+call_find(const xsan_conv_t *cs, const xsan_msg_t *msg, bool req_dir)
 {
     xsan_call_t *call = (xsan_call_t *)wmem_map_lookup(cs->calls, GUINT_TO_POINTER(msg->xid));
     while (call && (call->opcode != msg->opcode || call->req_dir != req_dir))
@@ -137,7 +137,7 @@ conv_state(packet_info *pinfo)
 }
 
 static xsan_fsm_t *
-fsm_get(const address *addr, guint32 port)
+fsm_get(const address *addr, uint32_t port)
 {
     char *key = wmem_strdup_printf(wmem_file_scope(), "%s:%u",
                                    address_to_str(wmem_file_scope(), addr), port);
@@ -167,8 +167,8 @@ learn_server(xsan_ctx_t *c)
 /* Opcodes whose responses (or later copies) read what the request said:
  * names (LOOKUP, CREATE, READDIR, RENAME, REMOVE), sessions (MOUNT), tokens
  * (TOKEN_ACQUIRE), locks (LOCK), elections (ELECTION_VOTE). */
-static gboolean
-call_req_wanted(guint16 opcode)
+static bool
+call_req_wanted(uint16_t opcode)
 {
     switch (opcode) {
     case XSAN_OP_MOUNT:
@@ -180,9 +180,9 @@ call_req_wanted(guint16 opcode)
     case XSAN_OP_TOKEN_ACQUIRE:
     case XSAN_OP_LOCK:
     case XSAN_OP_ELECTION_VOTE:
-        return TRUE;
+        return true;
     default:
-        return FALSE;
+        return false;
     }
 }
 
@@ -190,7 +190,7 @@ call_req_wanted(guint16 opcode)
 static xsan_call_req_t *
 call_remember(const xsan_msg_t *msg)
 {
-    guint64 u;
+    uint64_t u;
     if (!msg->body || !call_req_wanted(msg->opcode))
         return NULL;
     xsan_call_req_t *r = wmem_new(wmem_file_scope(), xsan_call_req_t);
@@ -203,13 +203,13 @@ call_remember(const xsan_msg_t *msg)
     r->parent = r->has_parent ? u : 0;
     r->has_new_parent = xsan_body_u64(msg, XSAN_TAG_NEW_PARENT_INODE, &u);
     r->new_parent = r->has_new_parent ? u : 0;
-    r->tclass = xsan_body_u64(msg, XSAN_TAG_TOKEN_CLASS, &u) ? (guint8)u : 0;
-    r->tmode = xsan_body_u64(msg, XSAN_TAG_TOKEN_MODE, &u) ? (guint8)u : 0;
+    r->tclass = xsan_body_u64(msg, XSAN_TAG_TOKEN_CLASS, &u) ? (uint8_t)u : 0;
+    r->tmode = xsan_body_u64(msg, XSAN_TAG_TOKEN_MODE, &u) ? (uint8_t)u : 0;
     r->offset = xsan_body_u64(msg, XSAN_TAG_OFFSET, &u) ? u : 0;
     r->length = xsan_body_u64(msg, XSAN_TAG_LENGTH, &u) ? u : 0;
-    r->lock_type = xsan_body_u64(msg, XSAN_TAG_LOCK_TYPE, &u) ? (guint8)u : 0;
-    r->owner = xsan_body_u64(msg, XSAN_TAG_OWNER, &u) ? (guint32)u : 0;
-    r->epoch = xsan_body_u64(msg, XSAN_TAG_EPOCH, &u) ? (guint32)u : 0;
+    r->lock_type = xsan_body_u64(msg, XSAN_TAG_LOCK_TYPE, &u) ? (uint8_t)u : 0;
+    r->owner = xsan_body_u64(msg, XSAN_TAG_OWNER, &u) ? (uint32_t)u : 0;
+    r->epoch = xsan_body_u64(msg, XSAN_TAG_EPOCH, &u) ? (uint32_t)u : 0;
     return r;
 }
 
@@ -243,9 +243,9 @@ call_release_req(xsan_call_t *call, const xsan_msg_t *msg, const xsan_frame_t *f
  * side (a conversation with wildcards may see other addresses: those get
  * their own string). */
 static const char *
-call_client(xsan_conv_t *cs, packet_info *pinfo, gboolean req_dir)
+call_client(xsan_conv_t *cs, packet_info *pinfo, bool req_dir)
 {
-    guint side = req_dir ? 1 : 0;
+    unsigned side = req_dir ? 1 : 0;
     if (cs->client[side] && addresses_equal(&cs->client_addr[side], &pinfo->src))
         return cs->client[side];
     const char *text = address_to_str(wmem_file_scope(), &pinfo->src);
@@ -257,12 +257,12 @@ call_client(xsan_conv_t *cs, packet_info *pinfo, gboolean req_dir)
 }
 
 static xsan_call_t *
-call_new(xsan_ctx_t *c, gboolean req_dir)
+call_new(xsan_ctx_t *c, bool req_dir)
 {
     xsan_conv_t *cs = c->conv;
     if (cs->n_open >= XSAN_MAX_OPEN_CALLS) {
         if (!cs->calls_full) {
-            cs->calls_full = TRUE;
+            cs->calls_full = true;
             c->fr->caps |= XSAN_CAP_CALLS;
         }
         return NULL;
@@ -276,7 +276,7 @@ call_new(xsan_ctx_t *c, gboolean req_dir)
     call->req = call_remember(c->msg);
     /* An xid used again (same opcode and direction) replaces the old call
      * in the chain; the old one stays alive for the frames that show it. */
-    gpointer xid = GUINT_TO_POINTER(c->msg->xid);
+    void *xid = GUINT_TO_POINTER(c->msg->xid);
     xsan_call_t *first = (xsan_call_t *)wmem_map_lookup(cs->calls, xid);
     for (xsan_call_t **p = &first; *p; p = &(*p)->same_xid) {
         if ((*p)->opcode == call->opcode && (*p)->req_dir == call->req_dir) {
@@ -295,9 +295,9 @@ call_new(xsan_ctx_t *c, gboolean req_dir)
 static void
 match_request(xsan_ctx_t *c)
 {
-    gboolean dir = direction(c->pinfo);
+    bool dir = direction(c->pinfo);
     xsan_call_t *call = call_find(c->conv, c->msg, dir);
-    gboolean retry = (c->msg->flags & XSAN_FLAG_RETRY) != 0;
+    bool retry = (c->msg->flags & XSAN_FLAG_RETRY) != 0;
 
     if (call && (!call->rsp_frame || retry)) {
         c->fr->role = XSAN_ROLE_RETRANSMISSION;
@@ -391,12 +391,12 @@ learn_session(xsan_ctx_t *c)
 {
     const xsan_msg_t *msg = c->msg;
     xsan_fsm_t *fsm = c->conv->fsm;
-    guint64 u;
+    uint64_t u;
 
     if (c->fr->role != XSAN_ROLE_RESPONSE || !msg->has_status || msg->status != XSAN_STATUS_OK)
         return;
     if (msg->opcode == XSAN_OP_HELLO && xsan_body_u64(msg, XSAN_TAG_LEASE_SECS, &u))
-        c->conv->lease_secs = (guint32)u;
+        c->conv->lease_secs = (uint32_t)u;
     if (msg->opcode != XSAN_OP_MOUNT || !fsm || !msg->session || !c->call->req ||
         !c->call->req->volume)
         return;
@@ -406,7 +406,7 @@ learn_session(xsan_ctx_t *c)
     if (!wmem_map_contains(fsm->sessions, GUINT_TO_POINTER(msg->session)) &&
         wmem_map_size(fsm->sessions) >= XSAN_MAX_SESSIONS) {
         if (!fsm->sessions_full) {
-            fsm->sessions_full = TRUE;
+            fsm->sessions_full = true;
             c->fr->caps |= XSAN_CAP_SESSIONS;
         }
         return;
@@ -459,8 +459,8 @@ analyse_first_pass(packet_info *pinfo, const xsan_msg_t *msg, xsan_frame_t *fr)
 #define ENTRY_RECORDS   0x0u    /* stored_frame_t chain */
 #define ENTRY_REQUEST   0x1u    /* call; message 0 is its request */
 #define ENTRY_RESPONSE  0x2u    /* call; message 0 is its first response */
-#define ENTRY_TAG(e)    ((guintptr)(e) & 0x3u)
-#define ENTRY_PTR(e)    ((void *)((guintptr)(e) & ~(guintptr)0x3u))
+#define ENTRY_TAG(e)    ((uintptr_t)(e) & 0x3u)
+#define ENTRY_PTR(e)    ((void *)((uintptr_t)(e) & ~(uintptr_t)0x3u))
 
 static void
 frame_table_reset(void)
@@ -468,19 +468,19 @@ frame_table_reset(void)
     frame_table = NULL;     /* its memory goes with the file scope */
 }
 
-static guintptr *
-frame_slot(guint32 num)
+static uintptr_t *
+frame_slot(uint32_t num)
 {
     if (!frame_table || num >= wmem_array_get_count(frame_table))
         return NULL;
-    return (guintptr *)wmem_array_index(frame_table, num);
+    return (uintptr_t *)wmem_array_index(frame_table, num);
 }
 
 /* Whether a message's record says no more than its call does (or than no
  * call, for a message without one): no views, no caps, the paths the call
  * found at its request, and a retransmission, if it is one, of the call's
  * first copy. Such a record is rebuilt from the call. */
-static gboolean
+static bool
 told_by_call(const xsan_frame_t *fr)
 {
     const xsan_call_t *call = fr->call;
@@ -504,13 +504,13 @@ frame_from_call(xsan_frame_t *fr, xsan_role_t role, xsan_call_t *call, const cha
 }
 
 static stored_frame_t *
-record_new(const xsan_frame_t *fr, guint index)
+record_new(const xsan_frame_t *fr, unsigned index)
 {
     stored_frame_t *sf = wmem_new0(wmem_file_scope(), stored_frame_t);
     sf->call = fr->call;
     sf->volume = fr->volume;
     sf->index = index;
-    sf->role = (guint8)fr->role;
+    sf->role = (uint8_t)fr->role;
     sf->retrans_of_call = fr->retrans_of != 0;
     if (!told_by_call(fr))
         sf->extra = (xsan_frame_t *)wmem_memdup(wmem_file_scope(), fr, sizeof *fr);
@@ -519,7 +519,7 @@ record_new(const xsan_frame_t *fr, guint index)
 
 /* The record a tagged entry stands for. */
 static void
-entry_expand(guintptr e, xsan_frame_t *fr)
+entry_expand(uintptr_t e, xsan_frame_t *fr)
 {
     xsan_call_t *call = (xsan_call_t *)ENTRY_PTR(e);
     frame_from_call(fr, ENTRY_TAG(e) == ENTRY_REQUEST ? XSAN_ROLE_REQUEST : XSAN_ROLE_RESPONSE,
@@ -527,28 +527,28 @@ entry_expand(guintptr e, xsan_frame_t *fr)
 }
 
 static void
-frame_store(packet_info *pinfo, guint index, const xsan_frame_t *fr)
+frame_store(packet_info *pinfo, unsigned index, const xsan_frame_t *fr)
 {
-    static const guintptr none = 0;
+    static const uintptr_t none = 0;
 
     if (!frame_table)
-        frame_table = wmem_array_sized_new(wmem_file_scope(), sizeof(guintptr), 4096);
+        frame_table = wmem_array_sized_new(wmem_file_scope(), sizeof(uintptr_t), 4096);
     while (wmem_array_get_count(frame_table) <= pinfo->num)
         wmem_array_append_one(frame_table, none);
-    guintptr *slot = (guintptr *)wmem_array_index(frame_table, pinfo->num);
+    uintptr_t *slot = (uintptr_t *)wmem_array_index(frame_table, pinfo->num);
 
     /* The compact form: message 0 alone, nothing but its call, its volume
      * and the paths its call found at the request. */
     if (!*slot && index == 0 && fr->call && !fr->retrans_of && told_by_call(fr) &&
-        ((guintptr)fr->call & 0x3u) == 0) {
+        ((uintptr_t)fr->call & 0x3u) == 0) {
         if (fr->role == XSAN_ROLE_REQUEST) {
             /* the call is new: its volume is this message's */
             fr->call->volume = fr->volume;
-            *slot = (guintptr)fr->call | ENTRY_REQUEST;
+            *slot = (uintptr_t)fr->call | ENTRY_REQUEST;
             return;
         }
         if (fr->role == XSAN_ROLE_RESPONSE && fr->volume == fr->call->volume) {
-            *slot = (guintptr)fr->call | ENTRY_RESPONSE;
+            *slot = (uintptr_t)fr->call | ENTRY_RESPONSE;
             return;
         }
     }
@@ -556,7 +556,7 @@ frame_store(packet_info *pinfo, guint index, const xsan_frame_t *fr)
         /* A second message in this frame: the first one becomes a record. */
         xsan_frame_t first;
         entry_expand(*slot, &first);
-        *slot = (guintptr)record_new(&first, 0);
+        *slot = (uintptr_t)record_new(&first, 0);
     }
     stored_frame_t *sf = record_new(fr, index);
     /* A record for the same message again replaces the old one. */
@@ -568,36 +568,36 @@ frame_store(packet_info *pinfo, guint index, const xsan_frame_t *fr)
         }
     }
     sf->next = (stored_frame_t *)*slot;
-    *slot = (guintptr)sf;
+    *slot = (uintptr_t)sf;
 }
 
-/* The record of a message as the first pass left it; FALSE when none. */
-static gboolean
-frame_load(const packet_info *pinfo, guint index, xsan_frame_t *fr)
+/* The record of a message as the first pass left it; false when none. */
+static bool
+frame_load(const packet_info *pinfo, unsigned index, xsan_frame_t *fr)
 {
-    const guintptr *slot = frame_slot(pinfo->num);
+    const uintptr_t *slot = frame_slot(pinfo->num);
     const stored_frame_t *sf;
 
     if (!slot || !*slot)
-        return FALSE;
+        return false;
     if (ENTRY_TAG(*slot) != ENTRY_RECORDS) {
         if (index != 0)
-            return FALSE;
+            return false;
         entry_expand(*slot, fr);
-        return TRUE;
+        return true;
     }
     for (sf = (const stored_frame_t *)*slot; sf && sf->index != index; sf = sf->next)
         ;
     if (!sf)
-        return FALSE;
+        return false;
     if (sf->extra) {
         *fr = *sf->extra;
-        return TRUE;
+        return true;
     }
     frame_from_call(fr, (xsan_role_t)sf->role, sf->call, sf->volume);
     if (sf->retrans_of_call && sf->call)
         fr->retrans_of = sf->call->req_frame;
-    return TRUE;
+    return true;
 }
 
 static void
@@ -629,7 +629,7 @@ queue_tap(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *fr)
         t->response_frame = call->rsp_frame;
         t->client = call->client;
         if (fr->role == XSAN_ROLE_RESPONSE) {
-            t->has_response_time = TRUE;
+            t->has_response_time = true;
             nstime_delta(&t->response_time, &call->rsp_time, &call->req_time);
         }
     } else if (!t->is_response && !t->is_notify) {
@@ -734,5 +734,5 @@ xsan_state_register(int proto, module_t *prefs)
     fsm_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
     xsan_tap = register_tap("xsan");
     register_cleanup_routine(frame_table_reset);
-    hash_seed = ((guint64)g_random_int() << 32) | g_random_int();
+    hash_seed = ((uint64_t)g_random_int() << 32) | g_random_int();
 }

@@ -15,27 +15,27 @@
  * Frame numbers are 0 when unknown; strings live at least as long as the
  * packet (pinfo->pool) or the file. Lua listeners see it as a userdata. */
 typedef struct xsan_tap_info {
-    guint16     opcode;
-    guint16     flags;
-    guint32     xid;
-    guint32     session;
-    guint32     msg_len;            /* header + body bytes */
-    gboolean    is_response;
-    gboolean    is_notify;
-    gboolean    is_retransmission;  /* a request copy sent again */
-    gboolean    is_first_response;  /* the response a response time is measured on */
-    gboolean    has_status;
-    guint32     status;
-    guint32     request_frame;      /* frame completing the first copy of the request */
-    guint32     response_frame;     /* frame completing the first response */
+    uint16_t    opcode;
+    uint16_t    flags;
+    uint32_t    xid;
+    uint32_t    session;
+    uint32_t    msg_len;            /* header + body bytes */
+    bool        is_response;
+    bool        is_notify;
+    bool        is_retransmission;  /* a request copy sent again */
+    bool        is_first_response;  /* the response a response time is measured on */
+    bool        has_status;
+    uint32_t    status;
+    uint32_t    request_frame;      /* frame completing the first copy of the request */
+    uint32_t    response_frame;     /* frame completing the first response */
     nstime_t    request_time;       /* absolute time of request_frame */
-    gboolean    has_response_time;
+    bool        has_response_time;
     nstime_t    response_time;      /* first response minus first request copy */
     const char *volume;             /* of the message's session, or NULL */
     const char *path;               /* path the message is about, or NULL */
     const char *client;             /* requester's address (the side that sent the request) */
-    gboolean    lock_conflict;      /* LOCK answered LOCK_CONFLICT */
-    guint64     inode;              /* of a lock conflict */
+    bool        lock_conflict;      /* LOCK answered LOCK_CONFLICT */
+    uint64_t    inode;              /* of a lock conflict */
 } xsan_tap_info_t;
 
 /* Fields, expert info and the analysis preferences (on the xsan module). */

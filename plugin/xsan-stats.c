@@ -20,7 +20,7 @@ static int n_opcodes;
 
 /* SRT rows are the known opcodes, in xsan_opcode_vals order. */
 static int
-srt_row(guint16 opcode)
+srt_row(uint16_t opcode)
 {
     for (int i = 0; i < n_opcodes; i++)
         if (xsan_opcode_vals[i].value == opcode)
@@ -76,30 +76,30 @@ static const char ST_BYTES[] = "Metadata bytes by opcode";
 static void
 xsan_tree_init(stats_tree *st)
 {
-    st_ops = stats_tree_create_node(st, ST_OPS, 0, STAT_DT_INT, TRUE);
-    st_volume = stats_tree_create_node(st, ST_VOLUME, 0, STAT_DT_INT, TRUE);
-    st_client = stats_tree_create_node(st, ST_CLIENT, 0, STAT_DT_INT, TRUE);
-    st_errors = stats_tree_create_node(st, ST_ERRORS, 0, STAT_DT_INT, TRUE);
-    st_retrans = stats_tree_create_node(st, ST_RETRANS, 0, STAT_DT_INT, TRUE);
-    st_locks = stats_tree_create_node(st, ST_LOCKS, 0, STAT_DT_INT, TRUE);
-    st_bytes = stats_tree_create_node(st, ST_BYTES, 0, STAT_DT_INT, TRUE);
+    st_ops = stats_tree_create_node(st, ST_OPS, 0, STAT_DT_INT, true);
+    st_volume = stats_tree_create_node(st, ST_VOLUME, 0, STAT_DT_INT, true);
+    st_client = stats_tree_create_node(st, ST_CLIENT, 0, STAT_DT_INT, true);
+    st_errors = stats_tree_create_node(st, ST_ERRORS, 0, STAT_DT_INT, true);
+    st_retrans = stats_tree_create_node(st, ST_RETRANS, 0, STAT_DT_INT, true);
+    st_locks = stats_tree_create_node(st, ST_LOCKS, 0, STAT_DT_INT, true);
+    st_bytes = stats_tree_create_node(st, ST_BYTES, 0, STAT_DT_INT, true);
 }
 
 /* parent > name > child, each ticked once. */
 static void
 tick2(stats_tree *st, int parent_id, const char *parent, const char *name, const char *child)
 {
-    tick_stat_node(st, parent, 0, TRUE);
-    int id = tick_stat_node(st, name, parent_id, TRUE);
-    tick_stat_node(st, child, id, FALSE);
+    tick_stat_node(st, parent, 0, true);
+    int id = tick_stat_node(st, name, parent_id, true);
+    tick_stat_node(st, child, id, false);
 }
 
 /* A request's first copy or a notify: an operation. */
 static void
 tree_request(stats_tree *st, const xsan_tap_info_t *t, const char *op)
 {
-    tick_stat_node(st, ST_OPS, 0, TRUE);
-    tick_stat_node(st, op, st_ops, TRUE);
+    tick_stat_node(st, ST_OPS, 0, true);
+    tick_stat_node(st, op, st_ops, true);
     if (t->volume)
         tick2(st, st_volume, ST_VOLUME, t->volume, op);
     if (t->client)
@@ -114,14 +114,14 @@ tree_response(stats_tree *st, packet_info *pinfo, const xsan_tap_info_t *t, cons
     const char *status = val_to_str_const(t->status, xsan_status_vals, "Unknown status");
     if (!t->has_status)
         status = "No status";
-    int id = increase_stat_node(st, op, st_ops, TRUE, 0);
-    tick_stat_node(st, status, id, FALSE);
+    int id = increase_stat_node(st, op, st_ops, true, 0);
+    tick_stat_node(st, status, id, false);
     if (t->has_status && t->status != XSAN_STATUS_OK)
         tick2(st, st_errors, ST_ERRORS, status, op);
     if (t->lock_conflict) {
         char *inode = wmem_strdup_printf(pinfo->pool, "inode %" PRIu64, t->inode);
-        tick_stat_node(st, ST_LOCKS, 0, TRUE);
-        tick_stat_node(st, inode, st_locks, FALSE);
+        tick_stat_node(st, ST_LOCKS, 0, true);
+        tick_stat_node(st, inode, st_locks, false);
     }
 }
 
@@ -132,11 +132,11 @@ xsan_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_, co
     const xsan_tap_info_t *t = (const xsan_tap_info_t *)p;
     const char *op = xsan_opcode_name(pinfo->pool, t->opcode);
 
-    increase_stat_node(st, ST_BYTES, 0, TRUE, (int)t->msg_len);
-    increase_stat_node(st, op, st_bytes, FALSE, (int)t->msg_len);
+    increase_stat_node(st, ST_BYTES, 0, true, (int)t->msg_len);
+    increase_stat_node(st, op, st_bytes, false, (int)t->msg_len);
     if (t->is_retransmission) {
-        tick_stat_node(st, ST_RETRANS, 0, TRUE);
-        tick_stat_node(st, op, st_retrans, FALSE);
+        tick_stat_node(st, ST_RETRANS, 0, true);
+        tick_stat_node(st, op, st_retrans, false);
     } else if (t->is_first_response) {
         tree_response(st, pinfo, t, op);
     } else if (!t->is_response) {

@@ -19,30 +19,30 @@ static expert_field ei_late_release = EI_INIT;
 static expert_field ei_lock_conflict = EI_INIT;
 
 struct xsan_token {
-    guint64      id;
+    uint64_t     id;
     xsan_conv_t *holder;        /* a client is one TCP connection */
-    guint64      inode, offset, length;
-    guint8       tclass, tmode;
-    guint32      granted_in, revoked_in, released_in;
+    uint64_t     inode, offset, length;
+    uint8_t      tclass, tmode;
+    uint32_t     granted_in, revoked_in, released_in;
     nstime_t     granted_at, revoked_at;
     struct xsan_token *same_inode;  /* next live token on its inode */
 };
 
 /* The live tokens of one inode, so a grant checks those only. */
 typedef struct inode_tokens {
-    guint64       inode;        /* its key in tokens_by_inode */
+    uint64_t      inode;        /* its key in tokens_by_inode */
     xsan_token_t *first;
 } inode_tokens_t;
 
 /* What one message shows about a token. */
 typedef struct xsan_token_view {
     xsan_token_t *token;
-    guint32       conflict_in;      /* grant of the other client's overlapping token */
-    guint64       conflict_id;
-    gboolean      has_held, has_delay, late;
+    uint32_t      conflict_in;      /* grant of the other client's overlapping token */
+    uint64_t      conflict_id;
+    bool          has_held, has_delay, late;
     nstime_t      held;             /* grant to release */
     nstime_t      release_delay;    /* revoke to release */
-    guint32       lease_secs;
+    uint32_t      lease_secs;
 } xsan_token_view_t;
 
 static xsan_token_view_t *
@@ -55,11 +55,11 @@ view_of(xsan_ctx_t *c, xsan_token_t *tok)
 }
 
 /* Half-open ranges [offset, offset+length); an end past 2^64 saturates. */
-static gboolean
-overlaps(guint64 a_off, guint64 a_len, guint64 b_off, guint64 b_len)
+static bool
+overlaps(uint64_t a_off, uint64_t a_len, uint64_t b_off, uint64_t b_len)
 {
-    guint64 a_end = a_off + a_len < a_off ? G_MAXUINT64 : a_off + a_len;
-    guint64 b_end = b_off + b_len < b_off ? G_MAXUINT64 : b_off + b_len;
+    uint64_t a_end = a_off + a_len < a_off ? UINT64_MAX : a_off + a_len;
+    uint64_t b_end = b_off + b_len < b_off ? UINT64_MAX : b_off + b_len;
     return a_len && b_len && a_off < b_end && b_off < a_end;
 }
 
@@ -118,14 +118,14 @@ static void
 grant(xsan_ctx_t *c, xsan_fsm_t *fsm)
 {
     const xsan_call_req_t *call = c->call->req;
-    guint64 id;
+    uint64_t id;
 
     if (!call || !xsan_body_u64(c->msg, XSAN_TAG_TOKEN_ID, &id) || !call->has_inode)
         return;
     xsan_token_t *old = (xsan_token_t *)wmem_map_lookup(fsm->tokens, &id);
     if (!old && fsm->n_tokens >= XSAN_MAX_TOKENS) {
         if (!fsm->tokens_full) {
-            fsm->tokens_full = TRUE;
+            fsm->tokens_full = true;
             c->fr->caps |= XSAN_CAP_TOKENS;
         }
         return;
@@ -160,7 +160,7 @@ grant(xsan_ctx_t *c, xsan_fsm_t *fsm)
 static xsan_token_t *
 named_token(const xsan_ctx_t *c, xsan_fsm_t *fsm)
 {
-    guint64 id;
+    uint64_t id;
     if (!xsan_body_u64(c->msg, XSAN_TAG_TOKEN_ID, &id))
         return NULL;
     return (xsan_token_t *)wmem_map_lookup(fsm->tokens, &id);
@@ -188,10 +188,10 @@ release(xsan_ctx_t *c, xsan_fsm_t *fsm)
         return;
     xsan_token_view_t *v = view_of(c, tok);
     tok->released_in = c->pinfo->num;
-    v->has_held = TRUE;
+    v->has_held = true;
     nstime_delta(&v->held, &c->pinfo->abs_ts, &tok->granted_at);
     if (tok->revoked_in) {
-        v->has_delay = TRUE;
+        v->has_delay = true;
         nstime_delta(&v->release_delay, &c->pinfo->abs_ts, &tok->revoked_at);
         v->lease_secs = tok->holder->lease_secs;
         v->late = v->lease_secs && nstime_to_sec(&v->release_delay) > (double)v->lease_secs;
@@ -207,7 +207,7 @@ check_lock(xsan_ctx_t *c)
     if (c->msg->opcode == XSAN_OP_LOCK && c->call && XSAN_IS_RESPONSE(c->msg) &&
         c->fr->role == XSAN_ROLE_RESPONSE && c->msg->has_status &&
         c->msg->status == XSAN_STATUS_LOCK_CONFLICT) {
-        c->fr->lock_conflict = TRUE;
+        c->fr->lock_conflict = true;
         c->fr->lock_inode = c->call->req ? c->call->req->inode : 0;
     }
 }
@@ -240,7 +240,7 @@ xsan_tokens_analyse(xsan_ctx_t *c)
 }
 
 static void
-add_frame(proto_tree *tree, int hf, const xsan_msg_t *msg, guint32 frame)
+add_frame(proto_tree *tree, int hf, const xsan_msg_t *msg, uint32_t frame)
 {
     if (frame) {
         proto_item *pi = proto_tree_add_uint(tree, hf, msg->tvb, 0, 0, frame);
@@ -260,7 +260,7 @@ show_lock_conflict(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t
 {
     static const xsan_call_req_t none;
     const xsan_call_req_t *call = fr->call->req ? fr->call->req : &none;
-    guint64 end = call->offset + call->length < call->offset ? G_MAXUINT64 : call->offset + call->length;
+    uint64_t end = call->offset + call->length < call->offset ? UINT64_MAX : call->offset + call->length;
     expert_add_info_format(pinfo, msg->item, &ei_lock_conflict,
             "Byte-range lock conflict: %s lock on inode %" PRIu64 " [%" PRIu64 ", %" PRIu64
             ") for owner %u refused", val_to_str_const(call->lock_type, xsan_lock_type_vals, "?"),
@@ -272,7 +272,7 @@ xsan_tokens_show(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *
 {
     const xsan_token_view_t *v = fr->tok;
     const xsan_token_t *tok = v ? v->token : NULL;
-    guint32 me = pinfo->num;
+    uint32_t me = pinfo->num;
 
     if (fr->lock_conflict)
         show_lock_conflict(pinfo, msg, fr);

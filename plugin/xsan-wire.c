@@ -93,7 +93,7 @@ const value_string xsan_fsm_state_vals[] = {
 };
 
 const char *
-xsan_opcode_name(wmem_allocator_t *scope, guint16 opcode)
+xsan_opcode_name(wmem_allocator_t *scope, uint16_t opcode)
 {
     const char *name = try_val_to_str(opcode, xsan_opcode_vals);
     return name ? name : wmem_strdup_printf(scope, "0x%04x", opcode);

@@ -174,6 +174,6 @@ extern const value_string xsan_lock_type_vals[];
 extern const value_string xsan_fsm_state_vals[];
 
 /* Name of an opcode for columns and statistics ("LOOKUP", or "0x0999"). */
-const char *xsan_opcode_name(wmem_allocator_t *scope, guint16 opcode);
+const char *xsan_opcode_name(wmem_allocator_t *scope, uint16_t opcode);
 
 #endif /* XSAN_WIRE_H */
