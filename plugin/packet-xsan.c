@@ -12,6 +12,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "packet-xsan.h"
+#include "xsan-msg.h"
 #include "xsan-state.h"
 #include "xsan-stats.h"
 
@@ -23,9 +24,6 @@
 #include <epan/reassemble.h>
 #include <epan/show_exception.h>
 #include <epan/dissectors/packet-tcp.h>
-
-void proto_register_xsan(void);
-void proto_reg_handoff_xsan(void);
 
 #define XSAN_DEFAULT_PORTS "60868"
 

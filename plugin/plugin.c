@@ -3,6 +3,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include "packet-xsan.h"
 #include "xsan-compat.h"
 
 #if defined(__has_include)
@@ -10,9 +11,6 @@
 #include <wsutil/plugins.h>
 #endif
 #endif
-
-void proto_register_xsan(void);
-void proto_reg_handoff_xsan(void);
 
 WS_DLL_PUBLIC_DEF const char plugin_version[] = XSAN_PLUGIN_VERSION;
 WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;

@@ -1,7 +1,9 @@
 /* xsan-analysis.h
- * Shared by the analysis files (xsan-state.c matching and sessions,
- * xsan-names.c paths, xsan-tokens.c tokens and locks, xsan-failover.c
- * heartbeats and elections); not used by the rest of the plugin.
+ * Shared by the analysis files: xsan-state.c (matching and sessions) is the
+ * hub that calls xsan-names.c (paths), xsan-tokens.c (tokens and locks)
+ * and xsan-failover.c (heartbeats and elections); xsan-analysis.c holds
+ * the helpers all of them use and calls none of them. Calls go that way
+ * only. Not used by the rest of the plugin.
  *
  * Every analysis works in two steps: on the first pass it reads the message,
  * updates file-scope state and writes what the message should show into the
@@ -13,7 +15,7 @@
 #ifndef XSAN_ANALYSIS_H
 #define XSAN_ANALYSIS_H
 
-#include "xsan-state.h"
+#include "xsan-msg.h"
 
 #include <epan/expert.h>
 
@@ -131,7 +133,6 @@ typedef struct xsan_ctx {
 
 /* The analysis preferences (xsan-state.c). */
 extern xsan_bool xsan_pref_names;
-extern xsan_bool xsan_pref_tokens;
 
 /* The expert item that says a cap was hit (xsan-state.c). */
 void xsan_note_caps(packet_info *pinfo, proto_item *item, uint32_t caps);
@@ -141,7 +142,10 @@ xsan_volume_t *xsan_volume_get(const char *name);
 const char *xsan_volume_name(const xsan_volume_t *vol);
 void xsan_volume_set_root(xsan_volume_t *vol, uint64_t root);
 
-/* Request attributes a call keeps: u64 of tag, or false. */
+/* Helpers (xsan-analysis.c). */
+void xsan_analysis_init(void);
+
+/* The integer value of a tag directly in the message's body, or false. */
 bool xsan_body_u64(const xsan_msg_t *msg, uint16_t tag, uint64_t *out);
 
 /* Hash of a uint64_t key (both halves, seeded per run; cheaper than
@@ -154,7 +158,8 @@ void xsan_names_analyse(xsan_ctx_t *c);
 void xsan_names_show(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *fr);
 
 void xsan_tokens_register(int proto);
-void xsan_tokens_analyse(xsan_ctx_t *c);
+/* Lock conflicts always; token life only when track_tokens. */
+void xsan_tokens_analyse(xsan_ctx_t *c, bool track_tokens);
 void xsan_tokens_show(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *fr);
 
 void xsan_failover_register(int proto);

@@ -7,7 +7,9 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include "xsan-state.h"
 #include "xsan-analysis.h"
+#include "xsan-tap.h"
 
 #include <epan/conversation.h>
 #include <epan/proto_data.h>
@@ -32,10 +34,8 @@ typedef struct stored_frame {
  * no list to walk. */
 static wmem_array_t *frame_table;
 
-static uint64_t hash_seed;
-
 xsan_bool xsan_pref_names = true;
-xsan_bool xsan_pref_tokens = true;
+static xsan_bool pref_tokens = true;
 
 static int proto_xsan_state = -1;
 static int xsan_tap = -1;
@@ -54,27 +54,6 @@ static expert_field ei_cap = EI_INIT;
 
 /* Servers (FSMs) by "address:port", reset with each file. */
 static wmem_map_t *fsm_map;
-
-bool
-xsan_body_u64(const xsan_msg_t *msg, uint16_t tag, uint64_t *out)
-{
-    xsan_value_t v;
-    if (!msg->body || !xsan_scope_get(msg->body->top, tag, &v))
-        return false;
-    *out = v.u;
-    return true;
-}
-
-unsigned
-xsan_u64_hash(const void *key)
-{
-    /* splitmix64's finaliser over the seeded key */
-    uint64_t x = *(const uint64_t *)key ^ hash_seed;
-    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-    x ^= x >> 31;
-    return (unsigned)(x ^ (x >> 32));
-}
 
 static const char *
 body_str(const xsan_msg_t *msg, uint16_t tag)
@@ -444,7 +423,7 @@ analyse_first_pass(packet_info *pinfo, const xsan_msg_t *msg, xsan_frame_t *fr)
 
     if (xsan_pref_names)
         xsan_names_analyse(&c);
-    xsan_tokens_analyse(&c);    /* token tracking itself obeys its preference */
+    xsan_tokens_analyse(&c, pref_tokens);
     xsan_failover_analyse(&c);
     if (c.call)
         call_release_req(c.call, msg, fr);
@@ -729,10 +708,10 @@ xsan_state_register(int proto, module_t *prefs)
             "Track tokens and byte-range locks",
             "Follow each token from grant to revoke and release, and flag coherency violations,"
             " late releases and lock conflicts. Costs memory per live token.",
-            &xsan_pref_tokens);
+            &pref_tokens);
 
     fsm_map = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
-    xsan_tap = register_tap("xsan");
+    xsan_tap = register_tap(XSAN_TAP_NAME);
     register_cleanup_routine(frame_table_reset);
-    hash_seed = ((uint64_t)g_random_int() << 32) | g_random_int();
+    xsan_analysis_init();
 }

@@ -1,18 +1,17 @@
 /* xsan-stats.c
- * Listeners of the "xsan" tap (queued by xsan-state.c, once per message):
+ * Listeners of the "xsan" tap (xsan-tap.h; queued by xsan-state.c, once per message):
  * the Service Response Time table (-z xsan,srt) and the statistics tree
  * (-z xsan,tree; Statistics > Xsan > Operations).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "xsan-stats.h"
-#include "xsan-state.h"
+#include "xsan-tap.h"
+#include "xsan-wire.h"
 
 #include <epan/srt_table.h>
 #include <epan/stats_tree.h>
 #include <epan/tap.h>
-
-#define XSAN_TAP "xsan"
 
 /* ------------------------------------------------------------ SRT */
 
@@ -150,7 +149,7 @@ xsan_stats_register(int proto)
 {
     while (xsan_opcode_vals[n_opcodes].strptr)
         n_opcodes++;
-    register_srt_table(proto, XSAN_TAP, 1, xsan_srt_packet, xsan_srt_init, NULL);
-    stats_tree_register_plugin(XSAN_TAP, "xsan", "Xsan/Operations", 0, xsan_tree_packet,
+    register_srt_table(proto, XSAN_TAP_NAME, 1, xsan_srt_packet, xsan_srt_init, NULL);
+    stats_tree_register_plugin(XSAN_TAP_NAME, "xsan", "Xsan/Operations", 0, xsan_tree_packet,
                                xsan_tree_init, NULL);
 }

@@ -6,7 +6,7 @@
 #ifndef XSAN_STATS_H
 #define XSAN_STATS_H
 
-#include "packet-xsan.h"
+#include "xsan-compat.h"
 
 void xsan_stats_register(int proto);
 

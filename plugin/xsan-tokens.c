@@ -213,13 +213,13 @@ check_lock(xsan_ctx_t *c)
 }
 
 void
-xsan_tokens_analyse(xsan_ctx_t *c)
+xsan_tokens_analyse(xsan_ctx_t *c, bool track_tokens)
 {
     const xsan_msg_t *msg = c->msg;
     xsan_fsm_t *fsm = c->conv->fsm;
 
     check_lock(c);
-    if (!xsan_pref_tokens || !fsm)
+    if (!track_tokens || !fsm)
         return;
     switch (msg->opcode) {
     case XSAN_OP_TOKEN_ACQUIRE:
