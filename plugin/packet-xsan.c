@@ -153,9 +153,9 @@ info_wanted(packet_info *pinfo)
 }
 
 static void
-info_append(packet_info *pinfo, unsigned index, const char *text)
+info_append(packet_info *pinfo, unsigned msg_index, const char *text)
 {
-    if (index == 0) {
+    if (msg_index == 0) {
         col_clear(pinfo->cinfo, COL_INFO);
         col_add_str(pinfo->cinfo, COL_INFO, text);
     } else {
@@ -165,7 +165,7 @@ info_append(packet_info *pinfo, unsigned index, const char *text)
 
 /* Payload on an Xsan port that is not a message of the model. */
 static int
-dissect_undecoded(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset, unsigned index)
+dissect_undecoded(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset, unsigned msg_index)
 {
     int len = tvb_reported_length_remaining(tvb, offset);
     proto_item *ti = proto_tree_add_item(tree, proto_xsan, tvb, offset, len, ENC_NA);
@@ -174,7 +174,7 @@ dissect_undecoded(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offse
     expert_add_info(pinfo, body, &ei_not_a_message);
     proto_item_append_text(ti, " (undecoded, %d bytes)", len);
     if (info_wanted(pinfo))
-        info_append(pinfo, index, wmem_strdup_printf(pinfo->pool,
+        info_append(pinfo, msg_index, wmem_strdup_printf(pinfo->pool,
                     "Xsan metadata, not a v1 message (%d bytes)", len));
     return len;
 }
@@ -285,7 +285,7 @@ check_flags(packet_info *pinfo, proto_item *flags_item, uint16_t flags)
 /* Bytes and pieces a reassembly in progress already holds; whether it
  * already has the piece with this index. */
 static bool
-fragments_held(fragment_head *head, uint32_t index, unsigned *pieces, uint32_t *bytes)
+fragments_held(fragment_head *head, uint32_t frag_index, unsigned *pieces, uint32_t *bytes)
 {
     bool repeated = false;
     *pieces = 0;
@@ -293,7 +293,7 @@ fragments_held(fragment_head *head, uint32_t index, unsigned *pieces, uint32_t *
     for (fragment_item *fi = head ? head->next : NULL; fi; fi = fi->next) {
         (*pieces)++;
         *bytes += fi->len;
-        if (fi->offset == index)
+        if (fi->offset == frag_index)
             repeated = true;
     }
     return repeated;
@@ -361,7 +361,7 @@ static tvbuff_t *
 reassemble_piece(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, proto_tree *xtree,
                  proto_item *frag_item, const xsan_msg_t *msg)
 {
-    uint32_t key = msg->index;
+    uint32_t key = msg->msg_index;
     frag_verdict_t verdict;
     fragment_head *head = NULL;
 
@@ -440,13 +440,13 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, bool over_t
     int avail = tvb_reported_length(tvb);
     xsan_msg_t msg;
     memset(&msg, 0, sizeof msg);
-    msg.index = next_message_index(pinfo);
+    msg.msg_index = next_message_index(pinfo);
     msg.over_tcp = over_tcp;
     msg.tvb = tvb;
 
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "Xsan");
     if (avail < XSAN_HDR_LEN || !has_magic(tvb, 0))
-        return dissect_undecoded(tvb, pinfo, tree, 0, msg.index);
+        return dissect_undecoded(tvb, pinfo, tree, 0, msg.msg_index);
 
     msg.version = xsan_tvb_get_u8(tvb, XSAN_OFF_VERSION);
     msg.hdr_len = xsan_tvb_get_u8(tvb, XSAN_OFF_HDR_LEN);
@@ -505,7 +505,7 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, bool over_t
         if (avail > XSAN_HDR_LEN)
             proto_tree_add_item(xtree, hf_body, tvb, XSAN_HDR_LEN, avail - XSAN_HDR_LEN, ENC_NA);
         if (info_wanted(pinfo))
-            info_append(pinfo, msg.index, message_info(pinfo, &msg, "malformed header"));
+            info_append(pinfo, msg.msg_index, message_info(pinfo, &msg, "malformed header"));
         return avail;
     }
     if (msg.hdr_len > XSAN_HDR_LEN)
@@ -523,7 +523,7 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, bool over_t
         if (body_have)
             proto_tree_add_item(xtree, hf_body, tvb, body_off, body_have, ENC_NA);
         if (info_wanted(pinfo))
-            info_append(pinfo, msg.index, message_info(pinfo, &msg, "unknown version"));
+            info_append(pinfo, msg.msg_index, message_info(pinfo, &msg, "unknown version"));
         return have;
     }
 
@@ -554,7 +554,7 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, bool over_t
         xsan_state_message(pinfo, &msg);
     }
     if (info_wanted(pinfo))
-        info_append(pinfo, msg.index, message_info(pinfo, &msg, note));
+        info_append(pinfo, msg.msg_index, message_info(pinfo, &msg, note));
     return have;
 }
 

@@ -22,7 +22,7 @@ typedef struct xsan_msg {
     uint32_t body_len;
     /* where it came from */
     bool     over_tcp;
-    unsigned index;             /* message number within the frame, from 0 */
+    unsigned msg_index;         /* message number within the frame, from 0 */
     /* the decoded body; NULL when not decoded in this frame (a fragment
      * piece before the last one, another version) */
     const xsan_body_t *body;

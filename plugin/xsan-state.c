@@ -24,7 +24,7 @@ typedef struct stored_frame {
     const char          *volume;
     xsan_frame_t        *extra;     /* the whole record when it has more */
     struct stored_frame *next;      /* the frame's other messages */
-    uint32_t             index;     /* message number within the frame */
+    uint32_t             msg_index; /* message number within the frame */
     uint8_t              role;
     uint8_t              retrans_of_call;   /* retrans_of is call->req_frame */
 } stored_frame_t;
@@ -483,12 +483,12 @@ frame_from_call(xsan_frame_t *fr, xsan_role_t role, xsan_call_t *call, const cha
 }
 
 static stored_frame_t *
-record_new(const xsan_frame_t *fr, unsigned index)
+record_new(const xsan_frame_t *fr, unsigned msg_index)
 {
     stored_frame_t *sf = wmem_new0(wmem_file_scope(), stored_frame_t);
     sf->call = fr->call;
     sf->volume = fr->volume;
-    sf->index = index;
+    sf->msg_index = msg_index;
     sf->role = (uint8_t)fr->role;
     sf->retrans_of_call = fr->retrans_of != 0;
     if (!told_by_call(fr))
@@ -506,7 +506,7 @@ entry_expand(uintptr_t e, xsan_frame_t *fr)
 }
 
 static void
-frame_store(packet_info *pinfo, unsigned index, const xsan_frame_t *fr)
+frame_store(packet_info *pinfo, unsigned msg_index, const xsan_frame_t *fr)
 {
     static const uintptr_t none = 0;
 
@@ -518,7 +518,7 @@ frame_store(packet_info *pinfo, unsigned index, const xsan_frame_t *fr)
 
     /* The compact form: message 0 alone, nothing but its call, its volume
      * and the paths its call found at the request. */
-    if (!*slot && index == 0 && fr->call && !fr->retrans_of && told_by_call(fr) &&
+    if (!*slot && msg_index == 0 && fr->call && !fr->retrans_of && told_by_call(fr) &&
         ((uintptr_t)fr->call & 0x3u) == 0) {
         if (fr->role == XSAN_ROLE_REQUEST) {
             /* the call is new: its volume is this message's */
@@ -537,10 +537,10 @@ frame_store(packet_info *pinfo, unsigned index, const xsan_frame_t *fr)
         entry_expand(*slot, &first);
         *slot = (uintptr_t)record_new(&first, 0);
     }
-    stored_frame_t *sf = record_new(fr, index);
+    stored_frame_t *sf = record_new(fr, msg_index);
     /* A record for the same message again replaces the old one. */
     for (stored_frame_t **p = (stored_frame_t **)slot; *p; p = &(*p)->next) {
-        if ((*p)->index == index) {
+        if ((*p)->msg_index == msg_index) {
             sf->next = (*p)->next;
             *p = sf;
             return;
@@ -552,7 +552,7 @@ frame_store(packet_info *pinfo, unsigned index, const xsan_frame_t *fr)
 
 /* The record of a message as the first pass left it; false when none. */
 static bool
-frame_load(const packet_info *pinfo, unsigned index, xsan_frame_t *fr)
+frame_load(const packet_info *pinfo, unsigned msg_index, xsan_frame_t *fr)
 {
     const uintptr_t *slot = frame_slot(pinfo->num);
     const stored_frame_t *sf;
@@ -560,12 +560,12 @@ frame_load(const packet_info *pinfo, unsigned index, xsan_frame_t *fr)
     if (!slot || !*slot)
         return false;
     if (ENTRY_TAG(*slot) != ENTRY_RECORDS) {
-        if (index != 0)
+        if (msg_index != 0)
             return false;
         entry_expand(*slot, fr);
         return true;
     }
-    for (sf = (const stored_frame_t *)*slot; sf && sf->index != index; sf = sf->next)
+    for (sf = (const stored_frame_t *)*slot; sf && sf->msg_index != msg_index; sf = sf->next)
         ;
     if (!sf)
         return false;
@@ -626,8 +626,8 @@ xsan_state_message(packet_info *pinfo, xsan_msg_t *msg)
     if (!PINFO_FD_VISITED(pinfo)) {
         memset(&frame, 0, sizeof frame);
         analyse_first_pass(pinfo, msg, &frame);
-        frame_store(pinfo, msg->index, &frame);
-    } else if (!frame_load(pinfo, msg->index, &frame)) {
+        frame_store(pinfo, msg->msg_index, &frame);
+    } else if (!frame_load(pinfo, msg->msg_index, &frame)) {
         return;
     }
 
@@ -648,7 +648,7 @@ void
 xsan_state_info_append(wmem_strbuf_t *buf, packet_info *pinfo, const xsan_msg_t *msg)
 {
     xsan_frame_t fr;
-    if (!frame_load(pinfo, msg->index, &fr) || !fr.path)
+    if (!frame_load(pinfo, msg->msg_index, &fr) || !fr.path)
         return;
     wmem_strbuf_append(buf, " path=");
     wmem_strbuf_append(buf, fr.path);
