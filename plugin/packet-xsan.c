@@ -75,7 +75,8 @@ static expert_field ei_hdr_len_short = EI_INIT;
 static expert_field ei_body_too_long = EI_INIT;
 static expert_field ei_truncated = EI_INIT;
 static expert_field ei_reserved_flags = EI_INIT;
-static expert_field ei_flags_contradict = EI_INIT;
+static expert_field ei_response_and_notify = EI_INIT;
+static expert_field ei_error_not_response = EI_INIT;
 static expert_field ei_unknown_opcode = EI_INIT;
 static expert_field ei_no_status = EI_INIT;
 static expert_field ei_error_flag_mismatch = EI_INIT;
@@ -275,11 +276,9 @@ check_flags(packet_info *pinfo, proto_item *flags_item, uint16_t flags)
         expert_add_info_format(pinfo, flags_item, &ei_reserved_flags,
                 "Reserved flag bits set: 0x%04x", flags & XSAN_FLAG_RESERVED);
     if ((flags & XSAN_FLAG_RESPONSE) && (flags & XSAN_FLAG_NOTIFY))
-        expert_add_info_format(pinfo, flags_item, &ei_flags_contradict,
-                "A response cannot also be a notify");
+        expert_add_info(pinfo, flags_item, &ei_response_and_notify);
     if ((flags & XSAN_FLAG_ERROR) && !(flags & XSAN_FLAG_RESPONSE))
-        expert_add_info_format(pinfo, flags_item, &ei_flags_contradict,
-                "The error flag is set on a message that is not a response");
+        expert_add_info(pinfo, flags_item, &ei_error_not_response);
 }
 
 /* Bytes and pieces a reassembly in progress already holds; whether it
@@ -727,8 +726,10 @@ proto_register_xsan(void)
             "Message runs past the end of the data", EXPFILL } },
         { &ei_reserved_flags, { "xsan.expert.reserved_flags", PI_PROTOCOL, PI_WARN,
             "Reserved flag bits set", EXPFILL } },
-        { &ei_flags_contradict, { "xsan.expert.flags_contradict", PI_PROTOCOL, PI_WARN,
-            "Contradictory flags", EXPFILL } },
+        { &ei_response_and_notify, { "xsan.expert.response_and_notify", PI_PROTOCOL, PI_WARN,
+            "A response cannot also be a notify", EXPFILL } },
+        { &ei_error_not_response, { "xsan.expert.error_not_response", PI_PROTOCOL, PI_WARN,
+            "The error flag is set on a message that is not a response", EXPFILL } },
         { &ei_unknown_opcode, { "xsan.expert.unknown_opcode", PI_UNDECODED, PI_NOTE,
             "Unknown opcode", EXPFILL } },
         { &ei_no_status, { "xsan.expert.no_status", PI_PROTOCOL, PI_WARN,

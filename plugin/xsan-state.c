@@ -48,6 +48,7 @@ static int hf_session_volume = -1;
 
 static expert_field ei_unanswered = EI_INIT;
 static expert_field ei_retransmission = EI_INIT;
+static expert_field ei_retransmission_first_missing = EI_INIT;
 static expert_field ei_orphan = EI_INIT;
 static expert_field ei_repeated = EI_INIT;
 static expert_field ei_cap = EI_INIT;
@@ -330,8 +331,7 @@ show_matching(packet_info *pinfo, const xsan_msg_t *msg, const xsan_frame_t *fr)
                 expert_add_info_format(pinfo, pi, &ei_retransmission,
                         "Retransmission of the request in frame %u", fr->retrans_of);
             } else {
-                expert_add_info_format(pinfo, msg->item, &ei_retransmission,
-                        "Retransmitted request; its first copy is not in the capture");
+                expert_add_info(pinfo, msg->item, &ei_retransmission_first_missing);
             }
         } else if (call && !call->rsp_frame && PINFO_FD_VISITED(pinfo)) {
             /* Only a later pass knows that nothing came. */
@@ -684,6 +684,9 @@ xsan_state_register(int proto, module_t *prefs)
             "Request never answered in this capture", EXPFILL } },
         { &ei_retransmission, { "xsan.expert.retransmission", PI_SEQUENCE, PI_NOTE,
             "Retransmitted request", EXPFILL } },
+        { &ei_retransmission_first_missing, { "xsan.expert.retransmission_first_missing",
+            PI_SEQUENCE, PI_NOTE, "Retransmitted request; its first copy is not in the capture",
+            EXPFILL } },
         { &ei_orphan, { "xsan.expert.response_without_request", PI_SEQUENCE, PI_WARN,
             "Response to a request not in the capture", EXPFILL } },
         { &ei_repeated, { "xsan.expert.response_repeated", PI_SEQUENCE, PI_NOTE,
