@@ -27,7 +27,7 @@
 
 #define XSAN_DEFAULT_PORTS "60868"
 
-int proto_xsan = -1;
+static int proto_xsan = -1;
 
 static dissector_handle_t xsan_tcp_handle;
 static dissector_handle_t xsan_udp_handle;

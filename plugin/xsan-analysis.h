@@ -131,12 +131,6 @@ typedef struct xsan_ctx {
     xsan_frame_t      *fr;
 } xsan_ctx_t;
 
-/* The analysis preferences (xsan-state.c). */
-extern xsan_bool xsan_pref_names;
-
-/* The expert item that says a cap was hit (xsan-state.c). */
-void xsan_note_caps(packet_info *pinfo, proto_item *item, uint32_t caps);
-
 /* Volume by name, created on first use (xsan-names.c). */
 xsan_volume_t *xsan_volume_get(const char *name);
 const char *xsan_volume_name(const xsan_volume_t *vol);

@@ -218,13 +218,6 @@ lookup_row(uint16_t tag, unsigned *row_out)
     return &attr_table[idx - 1];
 }
 
-const char *
-xsan_tag_name(uint16_t tag)
-{
-    const xsan_attr_def_t *def = lookup_row(tag, NULL);
-    return def ? def->name : NULL;
-}
-
 bool
 xsan_scope_get(const xsan_scope_t *scope, uint16_t tag, xsan_value_t *out)
 {
@@ -236,19 +229,6 @@ xsan_scope_get(const xsan_scope_t *scope, uint16_t tag, xsan_value_t *out)
         }
     }
     return false;
-}
-
-bool
-xsan_scope_has(const xsan_scope_t *scope, uint16_t tag)
-{
-    return xsan_scope_get(scope, tag, NULL);
-}
-
-uint64_t
-xsan_scope_uint(const xsan_scope_t *scope, uint16_t tag, uint64_t fallback)
-{
-    xsan_value_t v;
-    return xsan_scope_get(scope, tag, &v) ? v.u : fallback;
 }
 
 const char *
@@ -326,13 +306,6 @@ format_value(wmem_allocator_t *pool, const xsan_attr_def_t *def, const xsan_valu
         break;
     }
     return "";
-}
-
-const char *
-xsan_attr_value_str(wmem_allocator_t *pool, uint16_t tag, const xsan_value_t *v, bool compact)
-{
-    const xsan_attr_def_t *def = lookup_row(tag, NULL);
-    return def ? format_value(pool, def, v, compact) : "";
 }
 
 void

@@ -46,8 +46,6 @@ xsan_body_t *xsan_attrs_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
                                 int offset, int len);
 
 bool xsan_scope_get(const xsan_scope_t *scope, uint16_t tag, xsan_value_t *out);
-bool xsan_scope_has(const xsan_scope_t *scope, uint16_t tag);
-uint64_t xsan_scope_uint(const xsan_scope_t *scope, uint16_t tag, uint64_t fallback);
 const char *xsan_scope_str(const xsan_scope_t *scope, uint16_t tag);
 
 /* "123" or, hex, "0x7b": a number as the Info column shows it. */
@@ -55,15 +53,9 @@ void xsan_strbuf_append_u64(wmem_strbuf_t *buf, uint64_t v, bool hex);
 /* Number of groups with this tag directly in the body. */
 unsigned xsan_body_count_groups(const xsan_body_t *body, uint16_t tag);
 
-/* A value as text; compact gives enumerations by name only (Info column). */
-const char *xsan_attr_value_str(wmem_allocator_t *pool, uint16_t tag, const xsan_value_t *v,
-                                bool compact);
-
-/* The same, appended to buf (pool: scratch memory). */
+/* A value as text, appended to buf (pool: scratch memory); compact gives
+ * enumerations by name only (Info column). */
 void xsan_attr_value_append(wmem_strbuf_t *buf, wmem_allocator_t *pool, uint16_t tag,
                             const xsan_value_t *v, bool compact);
-
-/* Spec name of a tag ("INODE"), or NULL when unknown. */
-const char *xsan_tag_name(uint16_t tag);
 
 #endif /* XSAN_ATTRS_H */

@@ -34,7 +34,7 @@ typedef struct stored_frame {
  * no list to walk. */
 static wmem_array_t *frame_table;
 
-xsan_bool xsan_pref_names = true;
+static xsan_bool pref_names = true;
 static xsan_bool pref_tokens = true;
 
 static int proto_xsan_state = -1;
@@ -63,8 +63,9 @@ body_str(const xsan_msg_t *msg, uint16_t tag)
     return s ? wmem_strdup(wmem_file_scope(), s) : NULL;
 }
 
-void
-xsan_note_caps(packet_info *pinfo, proto_item *item, uint32_t caps)
+/* The expert items that say which caps were hit. */
+static void
+note_caps(packet_info *pinfo, proto_item *item, uint32_t caps)
 {
     static const struct { uint32_t bit; const char *what; } texts[] = {
         { XSAN_CAP_CALLS, "unanswered requests in this conversation (" G_STRINGIFY(XSAN_MAX_OPEN_CALLS) ")" },
@@ -421,7 +422,7 @@ analyse_first_pass(packet_info *pinfo, const xsan_msg_t *msg, xsan_frame_t *fr)
     c.vol = session_volume(&c);
     fr->volume = c.vol ? xsan_volume_name(c.vol) : NULL;
 
-    if (xsan_pref_names)
+    if (pref_names)
         xsan_names_analyse(&c);
     xsan_tokens_analyse(&c, pref_tokens);
     xsan_failover_analyse(&c);
@@ -640,7 +641,7 @@ xsan_state_message(packet_info *pinfo, xsan_msg_t *msg)
     xsan_tokens_show(pinfo, msg, fr);
     xsan_failover_show(pinfo, msg, fr);
     if (fr->caps)
-        xsan_note_caps(pinfo, msg->item, fr->caps);
+        note_caps(pinfo, msg->item, fr->caps);
     queue_tap(pinfo, msg, fr);
 }
 
@@ -706,7 +707,7 @@ xsan_state_register(int proto, module_t *prefs)
             "Track file names (inode to path)",
             "Learn inode names from LOOKUP, CREATE, READDIR and RENAME and show each message's"
             " path (xsan.path). Costs memory per file name seen.",
-            &xsan_pref_names);
+            &pref_names);
     prefs_register_bool_preference(prefs, "analyze_tokens",
             "Track tokens and byte-range locks",
             "Follow each token from grant to revoke and release, and flag coherency violations,"
