@@ -10,6 +10,7 @@
 #include <epan/expert.h>
 #include <epan/to_str.h>
 #include <epan/strutil.h>
+#include <epan/unit_strings.h>
 
 typedef enum {
     XSAN_T_U8, XSAN_T_U16, XSAN_T_U32, XSAN_T_U64, XSAN_T_BOOL, XSAN_T_STRING,
@@ -25,6 +26,7 @@ typedef struct xsan_attr_def {
     int          display;   /* BASE_* for integers */
     const void  *strings;   /* VALS() for enumerations */
     int * const *bits;      /* bit fields of a mask */
+    const unit_name_string *units;  /* unit of an integer (BASE_UNIT_STRING) */
     const char  *blurb;     /* field description */
     int          hf;
     int          ett;       /* groups and masks */
@@ -43,16 +45,18 @@ static int * const mount_flags_bits[] = {
 static int * const attr_mask_bits[] = {
     &hf_mask_mode, &hf_mask_uid, &hf_mask_gid, &hf_mask_size, &hf_mask_mtime, &hf_mask_atime, NULL };
 
-#define U(type, tag, name, label, abbrev, display, strings, bits, blurb) \
-    { tag, type, name, label, abbrev, display, strings, bits, blurb, -1, -1 }
+#define U(type, tag, name, label, abbrev, display, strings, bits, units, blurb) \
+    { tag, type, name, label, abbrev, display, strings, bits, units, blurb, -1, -1 }
 #define N(type, tag, name, label, abbrev, blurb) \
-    U(type, tag, name, label, abbrev, BASE_NONE, NULL, NULL, blurb)
+    U(type, tag, name, label, abbrev, BASE_NONE, NULL, NULL, NULL, blurb)
 #define D(type, tag, name, label, abbrev, blurb) \
-    U(type, tag, name, label, abbrev, BASE_DEC, NULL, NULL, blurb)
+    U(type, tag, name, label, abbrev, BASE_DEC, NULL, NULL, NULL, blurb)
+#define S(type, tag, name, label, abbrev, units, blurb) \
+    U(type, tag, name, label, abbrev, BASE_DEC, NULL, NULL, units, blurb)
 #define E(type, tag, name, label, abbrev, vals, blurb) \
-    U(type, tag, name, label, abbrev, BASE_DEC, VALS(vals), NULL, blurb)
+    U(type, tag, name, label, abbrev, BASE_DEC, VALS(vals), NULL, NULL, blurb)
 #define M(tag, name, label, abbrev, bits, blurb) \
-    U(XSAN_T_U32, tag, name, label, abbrev, BASE_HEX, NULL, bits, blurb)
+    U(XSAN_T_U32, tag, name, label, abbrev, BASE_HEX, NULL, bits, NULL, blurb)
 
 /* Sorted by tag without the group bit: lookups are a binary search. */
 static xsan_attr_def_t attr_table[] = {
@@ -80,7 +84,7 @@ static xsan_attr_def_t attr_table[] = {
       "Number of stripe groups of the volume (MOUNT response)"),
     D(XSAN_T_U64, XSAN_TAG_ROOT_INODE, "ROOT_INODE", "Root inode", "xsan.root_inode",
       "Inode of the volume's root directory (MOUNT response)"),
-    D(XSAN_T_U32, XSAN_TAG_LEASE_SECS, "LEASE_SECS", "Lease (s)", "xsan.lease_secs",
+    S(XSAN_T_U32, XSAN_TAG_LEASE_SECS, "LEASE_SECS", "Lease", "xsan.lease_secs", &units_seconds,
       "Keepalive interval and token lease in seconds (HELLO response)"),
     D(XSAN_T_U64, XSAN_TAG_INODE, "INODE", "Inode", "xsan.inode",
       "Inode number the operation is about"),
@@ -94,7 +98,7 @@ static xsan_attr_def_t attr_table[] = {
       "Name the entry gets (RENAME)"),
     E(XSAN_T_U8, XSAN_TAG_FILE_TYPE, "FILE_TYPE", "File type", "xsan.file_type", xsan_file_type_vals,
       "Kind of file system object"),
-    U(XSAN_T_U32, XSAN_TAG_MODE, "MODE", "Mode", "xsan.mode", BASE_OCT, NULL, NULL,
+    U(XSAN_T_U32, XSAN_TAG_MODE, "MODE", "Mode", "xsan.mode", BASE_OCT, NULL, NULL, NULL,
       "Permission bits, in octal"),
     D(XSAN_T_U32, XSAN_TAG_UID, "UID", "UID", "xsan.uid", "Owner user id"),
     D(XSAN_T_U32, XSAN_TAG_GID, "GID", "GID", "xsan.gid", "Owner group id"),
@@ -107,7 +111,7 @@ static xsan_attr_def_t attr_table[] = {
       "Last change of the attributes"),
     M(XSAN_TAG_ATTR_MASK, "ATTR_MASK", "Attribute mask", "xsan.attr_mask", attr_mask_bits,
       "Which attributes a SETATTR changes"),
-    U(XSAN_T_U64, XSAN_TAG_COOKIE, "COOKIE", "Cookie", "xsan.cookie", BASE_HEX, NULL, NULL,
+    U(XSAN_T_U64, XSAN_TAG_COOKIE, "COOKIE", "Cookie", "xsan.cookie", BASE_HEX, NULL, NULL, NULL,
       "READDIR cursor: where the next listing continues"),
     D(XSAN_T_U32, XSAN_TAG_COUNT, "COUNT", "Count", "xsan.count",
       "Most directory entries wanted (READDIR)"),
@@ -127,7 +131,7 @@ static xsan_attr_def_t attr_table[] = {
       "First block of an extent"),
     D(XSAN_T_U32, XSAN_TAG_BLOCK_COUNT, "BLOCK_COUNT", "Block count", "xsan.block_count",
       "Blocks in an extent"),
-    U(XSAN_T_U64, XSAN_TAG_TOKEN_ID, "TOKEN_ID", "Token ID", "xsan.token_id", BASE_HEX, NULL, NULL,
+    U(XSAN_T_U64, XSAN_TAG_TOKEN_ID, "TOKEN_ID", "Token ID", "xsan.token_id", BASE_HEX, NULL, NULL, NULL,
       "Cache token handed out by the FSM"),
     E(XSAN_T_U8, XSAN_TAG_TOKEN_CLASS, "TOKEN_CLASS", "Token class", "xsan.token_class",
       xsan_token_class_vals, "What a token covers"),
@@ -154,7 +158,8 @@ static xsan_attr_def_t attr_table[] = {
       "Coordinator view or election round"),
     D(XSAN_T_U32, XSAN_TAG_HB_SEQ, "HB_SEQ", "Heartbeat sequence", "xsan.hb_seq",
       "Rises by one per heartbeat interval"),
-    D(XSAN_T_U32, XSAN_TAG_UPTIME, "UPTIME", "Uptime (s)", "xsan.uptime", "Seconds since start"),
+    S(XSAN_T_U32, XSAN_TAG_UPTIME, "UPTIME", "Uptime", "xsan.uptime", &units_seconds,
+      "Time since start"),
     N(XSAN_T_STRING, XSAN_TAG_ADMIN_COMMAND, "ADMIN_COMMAND", "Admin command", "xsan.admin_command",
       "cvadmin-style command line (ADMIN)"),
     N(XSAN_T_STRING, XSAN_TAG_ADMIN_OUTPUT, "ADMIN_OUTPUT", "Admin output", "xsan.admin_output",
@@ -374,6 +379,9 @@ set_value_label(wmem_allocator_t *pool, proto_item *item, const xsan_attr_def_t 
             proto_item_set_text(item, "%s: 0%" PRIo64, def->name, v->u);
         else if (def->display == BASE_HEX)
             proto_item_set_text(item, "%s: 0x%" PRIx64, def->name, v->u);
+        else if (def->units)
+            proto_item_set_text(item, "%s: %" PRIu64 "%s", def->name, v->u,
+                                unit_name_string_get_value64(v->u, def->units));
         else
             proto_item_set_text(item, "%s: %" PRIu64, def->name, v->u);
         return;
@@ -708,8 +716,13 @@ xsan_attrs_register(int proto)
         else if (ft == FT_STRING || ft == FT_GUID || ft == FT_IPv4 || ft == FT_IPv6 ||
                  ft == FT_NONE || ft == FT_BOOLEAN)
             display = BASE_NONE;
+        const void *strings = def->strings;
+        if (def->units) {
+            display |= BASE_UNIT_STRING;
+            strings = UNS(def->units);
+        }
         hf[i].p_id = &def->hf;
-        hf[i].hfinfo = (header_field_info){ def->label, def->abbrev, ft, display, def->strings,
+        hf[i].hfinfo = (header_field_info){ def->label, def->abbrev, ft, display, strings,
                                             0x0, def->blurb, HFILL };
         if (def->type == XSAN_T_GROUP || def->bits)
             row_ett[n_ett++] = &def->ett;

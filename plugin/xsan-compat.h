@@ -54,4 +54,10 @@ typedef gboolean xsan_bool;
 #define xsan_format_text(pool, s, len) format_text((pool), (const guchar *)(s), (len))
 #endif
 
+/* UNS(), the unit_name_string cast for BASE_UNIT_STRING fields, is missing in
+ * 4.0 (4.4 and 4.6 have it). */
+#ifndef UNS
+#define UNS(x) ((const struct unit_name_string *)(x))
+#endif
+
 #endif /* XSAN_COMPAT_H */
