@@ -27,65 +27,65 @@
 
 #define XSAN_DEFAULT_PORTS "60868"
 
-static int proto_xsan = -1;
+static int proto_xsan;
 
 static dissector_handle_t xsan_tcp_handle;
 static dissector_handle_t xsan_udp_handle;
 
-static int hf_magic = -1;
-static int hf_version = -1;
-static int hf_hdr_len = -1;
-static int hf_flags = -1;
-static int hf_flag_response = -1;
-static int hf_flag_error = -1;
-static int hf_flag_more = -1;
-static int hf_flag_notify = -1;
-static int hf_flag_retry = -1;
-static int hf_flag_reserved = -1;
-static int hf_opcode = -1;
-static int hf_family = -1;
-static int hf_frag_index = -1;
-static int hf_xid = -1;
-static int hf_session = -1;
-static int hf_body_len = -1;
-static int hf_hdr_extra = -1;
-static int hf_body = -1;
-static int hf_fragment_body = -1;
+static int hf_magic;
+static int hf_version;
+static int hf_hdr_len;
+static int hf_flags;
+static int hf_flag_response;
+static int hf_flag_error;
+static int hf_flag_more;
+static int hf_flag_notify;
+static int hf_flag_retry;
+static int hf_flag_reserved;
+static int hf_opcode;
+static int hf_family;
+static int hf_frag_index;
+static int hf_xid;
+static int hf_session;
+static int hf_body_len;
+static int hf_hdr_extra;
+static int hf_body;
+static int hf_fragment_body;
 
-static int hf_fragments = -1;
-static int hf_fragment = -1;
-static int hf_fragment_overlap = -1;
-static int hf_fragment_overlap_conflicts = -1;
-static int hf_fragment_multiple_tails = -1;
-static int hf_fragment_too_long_fragment = -1;
-static int hf_fragment_error = -1;
-static int hf_fragment_count = -1;
-static int hf_reassembled_in = -1;
-static int hf_reassembled_length = -1;
-static int hf_reassembled_data = -1;
+static int hf_fragments;
+static int hf_fragment;
+static int hf_fragment_overlap;
+static int hf_fragment_overlap_conflicts;
+static int hf_fragment_multiple_tails;
+static int hf_fragment_too_long_fragment;
+static int hf_fragment_error;
+static int hf_fragment_count;
+static int hf_reassembled_in;
+static int hf_reassembled_length;
+static int hf_reassembled_data;
 
-static int ett_xsan = -1;
-static int ett_flags = -1;
-static int ett_fragment = -1;
-static int ett_fragments = -1;
+static int ett_xsan = XSAN_ETT_INIT;
+static int ett_flags = XSAN_ETT_INIT;
+static int ett_fragment = XSAN_ETT_INIT;
+static int ett_fragments = XSAN_ETT_INIT;
 
-static expert_field ei_not_a_message = EI_INIT;
-static expert_field ei_bad_version = EI_INIT;
-static expert_field ei_hdr_len_short = EI_INIT;
-static expert_field ei_body_too_long = EI_INIT;
-static expert_field ei_truncated = EI_INIT;
-static expert_field ei_reserved_flags = EI_INIT;
-static expert_field ei_response_and_notify = EI_INIT;
-static expert_field ei_error_not_response = EI_INIT;
-static expert_field ei_unknown_opcode = EI_INIT;
-static expert_field ei_no_status = EI_INIT;
-static expert_field ei_error_flag_mismatch = EI_INIT;
-static expert_field ei_error_status = EI_INIT;
-static expert_field ei_frag_too_many = EI_INIT;
-static expert_field ei_frag_too_big = EI_INIT;
-static expert_field ei_frag_repeated = EI_INIT;
-static expert_field ei_frag_gap = EI_INIT;
-static expert_field ei_decode_exception = EI_INIT;
+static expert_field ei_not_a_message;
+static expert_field ei_bad_version;
+static expert_field ei_hdr_len_short;
+static expert_field ei_body_too_long;
+static expert_field ei_truncated;
+static expert_field ei_reserved_flags;
+static expert_field ei_response_and_notify;
+static expert_field ei_error_not_response;
+static expert_field ei_unknown_opcode;
+static expert_field ei_no_status;
+static expert_field ei_error_flag_mismatch;
+static expert_field ei_error_status;
+static expert_field ei_frag_too_many;
+static expert_field ei_frag_too_big;
+static expert_field ei_frag_repeated;
+static expert_field ei_frag_gap;
+static expert_field ei_decode_exception;
 
 static int * const flag_bits[] = {
     &hf_flag_response, &hf_flag_error, &hf_flag_more, &hf_flag_notify, &hf_flag_retry,

@@ -33,10 +33,10 @@ typedef struct xsan_attr_def {
 } xsan_attr_def_t;
 
 /* Bits of the three masks. */
-static int hf_cap_dlc = -1, hf_cap_tokens_v2 = -1, hf_cap_large_dirs = -1, hf_cap_ipv6 = -1;
-static int hf_mount_read_only = -1, hf_mount_dlc_client = -1, hf_mount_force = -1;
-static int hf_mask_mode = -1, hf_mask_uid = -1, hf_mask_gid = -1, hf_mask_size = -1,
-           hf_mask_mtime = -1, hf_mask_atime = -1;
+static int hf_cap_dlc, hf_cap_tokens_v2, hf_cap_large_dirs, hf_cap_ipv6;
+static int hf_mount_read_only, hf_mount_dlc_client, hf_mount_force;
+static int hf_mask_mode, hf_mask_uid, hf_mask_gid, hf_mask_size,
+           hf_mask_mtime, hf_mask_atime;
 
 static int * const capabilities_bits[] = {
     &hf_cap_dlc, &hf_cap_tokens_v2, &hf_cap_large_dirs, &hf_cap_ipv6, NULL };
@@ -46,7 +46,7 @@ static int * const attr_mask_bits[] = {
     &hf_mask_mode, &hf_mask_uid, &hf_mask_gid, &hf_mask_size, &hf_mask_mtime, &hf_mask_atime, NULL };
 
 #define U(type, tag, name, label, abbrev, display, strings, bits, units, blurb) \
-    { tag, type, name, label, abbrev, display, strings, bits, units, blurb, -1, -1 }
+    { tag, type, name, label, abbrev, display, strings, bits, units, blurb, 0, XSAN_ETT_INIT }
 #define N(type, tag, name, label, abbrev, blurb) \
     U(type, tag, name, label, abbrev, BASE_NONE, NULL, NULL, NULL, blurb)
 #define D(type, tag, name, label, abbrev, blurb) \
@@ -178,19 +178,19 @@ static const int type_size[] = {
     [XSAN_T_TIME] = 8, [XSAN_T_GROUP] = 0,
 };
 
-static int hf_attr = -1;
-static int hf_attr_tag = -1;
-static int hf_attr_len = -1;
-static int hf_attr_value = -1;
-static int ett_attr = -1;
+static int hf_attr;
+static int hf_attr_tag;
+static int hf_attr_len;
+static int hf_attr_value;
+static int ett_attr = XSAN_ETT_INIT;
 
-static expert_field ei_attr_truncated = EI_INIT;
-static expert_field ei_attr_bad_length = EI_INIT;
-static expert_field ei_group_too_deep = EI_INIT;
-static expert_field ei_unknown_tag = EI_INIT;
-static expert_field ei_invalid_utf8 = EI_INIT;
-static expert_field ei_embedded_nul = EI_INIT;
-static expert_field ei_too_many_attrs = EI_INIT;
+static expert_field ei_attr_truncated;
+static expert_field ei_attr_bad_length;
+static expert_field ei_group_too_deep;
+static expert_field ei_unknown_tag;
+static expert_field ei_invalid_utf8;
+static expert_field ei_embedded_nul;
+static expert_field ei_too_many_attrs;
 
 /* Tag names for xsan.attr.tag, built from the table at registration. */
 static value_string *tag_vals;

@@ -54,6 +54,17 @@ typedef gboolean xsan_bool;
 #define xsan_format_text(pool, s, len) format_text((pool), (const guchar *)(s), (len))
 #endif
 
+/* Field (hf) and expert (ei) ids start at 0 as upstream writes them: every
+ * version accepts that (checked on 4.0.17: fields, expert items and the
+ * tree are the same as with -1). Subtree (ett) ids cannot: 4.0's
+ * register_subtree_array() aborts tshark ("subtree item type (ett_...) not
+ * -1") for any that is not -1, so they start at XSAN_ETT_INIT. */
+#if XSAN_WS_AT_LEAST(4, 4)
+#define XSAN_ETT_INIT 0
+#else
+#define XSAN_ETT_INIT -1
+#endif
+
 /* UNS(), the unit_name_string cast for BASE_UNIT_STRING fields, is missing in
  * 4.0 (4.4 and 4.6 have it). */
 #ifndef UNS

@@ -15,21 +15,21 @@
 /* A host is silent when nothing came for more than this many intervals. */
 #define SILENT_INTERVALS 3
 
-static int hf_hb_prev_in = -1;
-static int hf_hb_since_prev = -1;
-static int hf_hb_missing = -1;
-static int hf_fo_epoch = -1;
-static int hf_fo_started_in = -1;
-static int hf_fo_activated_in = -1;
-static int hf_fo_duration = -1;
-static int hf_fo_votes = -1;
-static int hf_fo_rejections = -1;
-static int hf_fo_rounds = -1;
-static int hf_fo_alarm_in = -1;
+static int hf_hb_prev_in;
+static int hf_hb_since_prev;
+static int hf_hb_missing;
+static int hf_fo_epoch;
+static int hf_fo_started_in;
+static int hf_fo_activated_in;
+static int hf_fo_duration;
+static int hf_fo_votes;
+static int hf_fo_rejections;
+static int hf_fo_rounds;
+static int hf_fo_alarm_in;
 
-static expert_field ei_hb_gap = EI_INIT;
-static expert_field ei_hb_silence = EI_INIT;
-static expert_field ei_failover = EI_INIT;
+static expert_field ei_hb_gap;
+static expert_field ei_hb_silence;
+static expert_field ei_failover;
 
 typedef struct hb_host {
     uint32_t seq;

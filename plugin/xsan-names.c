@@ -9,8 +9,8 @@
  */
 #include "xsan-analysis.h"
 
-static int hf_path = -1;
-static int hf_new_path = -1;
+static int hf_path;
+static int hf_new_path;
 
 typedef struct xsan_dentry {
     uint64_t    inode;          /* its key in by_inode, its value in by_name */

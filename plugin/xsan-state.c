@@ -37,21 +37,21 @@ static wmem_array_t *frame_table;
 static xsan_bool pref_names = true;
 static xsan_bool pref_tokens = true;
 
-static int proto_xsan_state = -1;
+static int proto_xsan_state;
 static int xsan_tap = -1;
 
-static int hf_request_in = -1;
-static int hf_response_in = -1;
-static int hf_time = -1;
-static int hf_retransmission_of = -1;
-static int hf_session_volume = -1;
+static int hf_request_in;
+static int hf_response_in;
+static int hf_time;
+static int hf_retransmission_of;
+static int hf_session_volume;
 
-static expert_field ei_unanswered = EI_INIT;
-static expert_field ei_retransmission = EI_INIT;
-static expert_field ei_retransmission_first_missing = EI_INIT;
-static expert_field ei_orphan = EI_INIT;
-static expert_field ei_repeated = EI_INIT;
-static expert_field ei_cap = EI_INIT;
+static expert_field ei_unanswered;
+static expert_field ei_retransmission;
+static expert_field ei_retransmission_first_missing;
+static expert_field ei_orphan;
+static expert_field ei_repeated;
+static expert_field ei_cap;
 
 /* Servers (FSMs) by "address:port", reset with each file. */
 static wmem_map_t *fsm_map;

@@ -7,16 +7,16 @@
  */
 #include "xsan-analysis.h"
 
-static int hf_granted_in = -1;
-static int hf_revoked_in = -1;
-static int hf_released_in = -1;
-static int hf_held = -1;
-static int hf_release_delay = -1;
-static int hf_conflict_in = -1;
+static int hf_granted_in;
+static int hf_revoked_in;
+static int hf_released_in;
+static int hf_held;
+static int hf_release_delay;
+static int hf_conflict_in;
 
-static expert_field ei_coherency = EI_INIT;
-static expert_field ei_late_release = EI_INIT;
-static expert_field ei_lock_conflict = EI_INIT;
+static expert_field ei_coherency;
+static expert_field ei_late_release;
+static expert_field ei_lock_conflict;
 
 struct xsan_token {
     uint64_t     id;
