@@ -6,10 +6,8 @@
 #include "packet-xsan.h"
 #include "xsan-compat.h"
 
-#if defined(__has_include)
-#if __has_include(<wsutil/plugins.h>)   /* 4.4 and later */
-#include <wsutil/plugins.h>
-#endif
+#if XSAN_WS_AT_LEAST(4, 4)
+#include <wsutil/plugins.h>     /* WS_PLUGIN_DESC_DISSECTOR; 4.0 has neither */
 #endif
 
 WS_DLL_PUBLIC_DEF const char plugin_version[] = XSAN_PLUGIN_VERSION;

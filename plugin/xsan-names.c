@@ -221,11 +221,12 @@ path_of(xsan_volume_t *vol, uint64_t inode)
         return NULL;
     if (first->path && path_still_good(vol, first))
         return first->path;
-    if (++walks == 0) {
-        /* Marks wrapped: clear them all so that none looks like this walk's. */
+    if (walks == UINT32_MAX) {
+        /* The marks would wrap: clear them all so that none looks like this walk's. */
         wmem_map_foreach(volumes, clear_marks, NULL);
-        walks = 1;
+        walks = 0;
     }
+    walks++;
     /* A dentry passed twice in one walk means the links loop for ever
      * without reaching the root: NULL, as the depth limit would say later. */
     xsan_dentry_t *d = first;

@@ -67,18 +67,19 @@ body_str(const xsan_msg_t *msg, uint16_t tag)
 static void
 note_caps(packet_info *pinfo, proto_item *item, uint32_t caps)
 {
-    static const struct { uint32_t bit; const char *what; } texts[] = {
-        { XSAN_CAP_CALLS, "unanswered requests in this conversation (" G_STRINGIFY(XSAN_MAX_OPEN_CALLS) ")" },
-        { XSAN_CAP_NAMES, "names in this volume (" G_STRINGIFY(XSAN_MAX_NAMES) ")" },
-        { XSAN_CAP_TOKENS, "tokens of this FSM (" G_STRINGIFY(XSAN_MAX_TOKENS) ")" },
-        { XSAN_CAP_SESSIONS, "sessions of this FSM (" G_STRINGIFY(XSAN_MAX_SESSIONS) ")" },
-        { XSAN_CAP_HOSTS, "heartbeat hosts (" G_STRINGIFY(XSAN_MAX_HOSTS) ")" },
-        { XSAN_CAP_ELECTIONS, "failover events (" G_STRINGIFY(XSAN_MAX_ELECTIONS) ")" },
+    static const struct { uint32_t bit; const char *what; unsigned limit; } texts[] = {
+        { XSAN_CAP_CALLS, "unanswered requests in this conversation", XSAN_MAX_OPEN_CALLS },
+        { XSAN_CAP_NAMES, "names in this volume", XSAN_MAX_NAMES },
+        { XSAN_CAP_TOKENS, "tokens of this FSM", XSAN_MAX_TOKENS },
+        { XSAN_CAP_SESSIONS, "sessions of this FSM", XSAN_MAX_SESSIONS },
+        { XSAN_CAP_HOSTS, "heartbeat hosts", XSAN_MAX_HOSTS },
+        { XSAN_CAP_ELECTIONS, "failover events", XSAN_MAX_ELECTIONS },
     };
     for (unsigned i = 0; i < array_length(texts); i++)
         if (caps & texts[i].bit)
             expert_add_info_format(pinfo, item, &ei_cap,
-                    "Analysis limit reached: %s; no more are tracked", texts[i].what);
+                    "Analysis limit reached: %s (%u); no more are tracked", texts[i].what,
+                    texts[i].limit);
 }
 
 /* ------------------------------------------------------------ matching */
