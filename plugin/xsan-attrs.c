@@ -33,10 +33,19 @@ typedef struct xsan_attr_def {
 } xsan_attr_def_t;
 
 /* Bits of the three masks. */
-static int hf_cap_dlc, hf_cap_tokens_v2, hf_cap_large_dirs, hf_cap_ipv6;
-static int hf_mount_read_only, hf_mount_dlc_client, hf_mount_force;
-static int hf_mask_mode, hf_mask_uid, hf_mask_gid, hf_mask_size,
-           hf_mask_mtime, hf_mask_atime;
+static int hf_cap_dlc;
+static int hf_cap_tokens_v2;
+static int hf_cap_large_dirs;
+static int hf_cap_ipv6;
+static int hf_mount_read_only;
+static int hf_mount_dlc_client;
+static int hf_mount_force;
+static int hf_mask_mode;
+static int hf_mask_uid;
+static int hf_mask_gid;
+static int hf_mask_size;
+static int hf_mask_mtime;
+static int hf_mask_atime;
 
 static int * const capabilities_bits[] = {
     &hf_cap_dlc, &hf_cap_tokens_v2, &hf_cap_large_dirs, &hf_cap_ipv6, NULL };
