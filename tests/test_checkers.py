@@ -28,7 +28,8 @@ def run_checkers(fields, *args):
     if p.returncode == 3:
         # tests/checkers/fetch: the mirror answered, but without this
         # Wireshark's source package (an outage fails, exit 2, below).
-        pytest.skip("Wireshark's checkers not run: " + p.stderr.strip().splitlines()[0])
+        lines = p.stderr.strip().splitlines()
+        pytest.skip("Wireshark's checkers not run: " + next((ln for ln in lines if "404" in ln), lines[-1]))
     return p
 
 
