@@ -108,3 +108,19 @@ def test_profile_is_accepted(tshark):
     rows = [dict(zip(titles, (s.text or "" for s in p))) for p in root.findall("packet")]
     assert any(r["Opcode"] == "HELLO" and r["Status"] == "OK" for r in rows), rows[:5]
     assert any(r["Resp. time"] for r in rows), "no response time shown in the Resp. time column"
+
+
+def test_profile_widths_cover_its_columns():
+    """profile/Xsan/recent gives a width to every column of the profile, in
+    the same order (Wireshark ignores the widths otherwise)."""
+    prefs = (REPO / "profile" / "Xsan" / "preferences").read_text()
+    block = prefs[prefs.index("gui.column.format:"):].split("\n\n")[0]
+    formats = re.findall(r'"(%[^"]+)"', block)
+    formats = [f.rsplit(":0:R", 1)[0] for f in formats]
+    recent = (REPO / "profile" / "Xsan" / "recent").read_text()
+    pairs = re.findall(r'^\s+"?(%[^",]+)"?,\s*(\d+)', recent, re.M)
+    assert [f for f, _ in pairs] == formats
+    widths = dict(pairs)
+    for col, least in (("%Cus:xsan.opcode", 120), ("%Cus:xsan.status", 110),
+                       ("%Cus:xsan.xid", 96), ("%Cus:xsan.path", 250)):
+        assert int(widths[col]) >= least, (col, widths[col])
