@@ -57,6 +57,8 @@ def check_failover(tshark, cap, port, standby, comments):
     assert on_b > 0 and tshark.count(cap, f"xsan && tcp.port == {standby}") == on_b
     assert tshark.count(cap, f"tcp.port == {standby} && xsan.opcode == MOUNT && "
                         "xsan.status == OK") == 2
+    assert tshark.count(cap, f"xsan && tcp.port == {standby}",
+                        extra=("--disable-heuristic", "xsan_tcp")) == 0
     if comments:
         assert tshark.count(cap, "frame.comment contains \"VOTE_REJECTED\"") == 1
         assert tshark.count(cap, "frame.comment") >= 10
