@@ -9,10 +9,15 @@ house happen to get 60868 as their client port:
    (10.20.30.80, TCP 80): HTTP, which Wireshark decodes by port 80.
 2. edit-bay-07 asks the resolver (10.20.30.3, UDP 53) for mdc-b: DNS.
 3. admin-mac's backup agent talks to the backup server (10.20.30.90) on TCP
-   8402, a port no Wireshark dissector claims: the only port table entry
-   that matches is Xsan's 60868, so the bytes are labelled "Xsan metadata",
-   shown undecoded, and flagged with an expert note, which is all a port
-   can tell.
+   8402, a port no Wireshark dissector claims. Wireshark 4.0 then tries the
+   client port too, and the only port table entry that matches is Xsan's
+   60868: the bytes are labelled "Xsan metadata", shown undecoded, and
+   flagged with an expert note, which is all a port can tell. Wireshark 4.4
+   and 4.6 saw the SYN, know that 8402 is the server port, and try no other:
+   plain TCP.
+4. The same agent, to the second backup server (10.20.30.91), on a
+   connection that was already open when the capture started (no SYN): no Wireshark version knows which side is the server,
+   all try both ports, and all label it Xsan.
 """
 from ..net import Capture, Host
 from .house import site, utc
@@ -27,6 +32,7 @@ def build():
     web = Host("intranet", "00:1b:63:10:00:80", "10.20.30.80", 0x5080)
     dns = Host("resolver", "00:1b:63:10:00:03", "10.20.30.3", 0x5003)
     backup = Host("backup", "00:1b:63:10:00:90", "10.20.30.90", 0x5090)
+    backup2 = Host("backup-2", "00:1b:63:10:00:91", "10.20.30.91", 0x5091)
 
     # 1. HTTP from an ephemeral port that happens to be 60868
     c = cap.tcp_conn(h["bay05"], web, EPHEMERAL, 80)
@@ -71,6 +77,18 @@ def build():
     c.send("s", b"BKP1" + bytes.fromhex("80000001000000100000000000000000") + b"OK 0 changes")
     cap.advance(30)
     c.close()
+    cap.advance(1800, jitter_us=900)
+
+    # 4. the same service, on a connection older than the capture
+    c = cap.tcp_conn(h["admin"], backup2, EPHEMERAL, 8402)
+    c.send("c", b"BKP1" + bytes.fromhex("00000002000000180000000000000000") +
+           b"heartbeat admin-mac seq=812",
+           comment="the agent's long-lived control connection, open before the capture "
+           "started: no SYN, so no Wireshark version knows the server port; Xsan's 60868 "
+           "entry matches")
+    cap.advance(0.9, jitter_us=200)
+    c.send("s", b"BKP1" + bytes.fromhex("80000002000000020000000000000000") + b"OK")
+    cap.advance(30)
     return cap
 
 
