@@ -108,3 +108,48 @@ def test_profile_is_accepted(tshark):
     rows = [dict(zip(titles, (s.text or "" for s in p))) for p in root.findall("packet")]
     assert any(r["Opcode"] == "HELLO" and r["Status"] == "OK" for r in rows), rows[:5]
     assert any(r["Resp. time"] for r in rows), "no response time shown in the Resp. time column"
+
+
+def test_profile_widths_cover_its_columns():
+    """profile/Xsan/recent gives a width to every column of the profile, in
+    the same order (Wireshark ignores the widths otherwise)."""
+    prefs = (REPO / "profile" / "Xsan" / "preferences").read_text()
+    block = prefs[prefs.index("gui.column.format:"):].split("\n\n")[0]
+    formats = re.findall(r'"(%[^"]+)"', block)
+    formats = [f.rsplit(":0:R", 1)[0] for f in formats]
+    recent = (REPO / "profile" / "Xsan" / "recent").read_text()
+    pairs = re.findall(r'^\s+"?(%[^",]+)"?,\s*(\d+)', recent, re.M)
+    assert [f for f, _ in pairs] == formats
+    widths = dict(pairs)
+    for col, least in (("%Cus:xsan.opcode", 120), ("%Cus:xsan.status", 110),
+                       ("%Cus:xsan.xid", 96), ("%Cus:xsan.path", 250)):
+        assert int(widths[col]) >= least, (col, widths[col])
+
+
+def _doc_filters():
+    """Display filters of the documents' filter tables, and the profile's
+    colouring rules."""
+    out = []
+    for doc in ("README.md", "docs/tutorial.md"):
+        in_table = False
+        for line in (REPO / doc).read_text(encoding="utf-8").splitlines():
+            if line.startswith("| filter |"):
+                in_table = True
+            elif not line.startswith("|"):
+                in_table = False
+            m = re.match(r"^\| `([^`]+)` \|", line)
+            if in_table and m:
+                out.append((doc, m.group(1).replace("\\|", "|")))
+    for line in (REPO / "profile" / "Xsan" / "colorfilters").read_text().splitlines():
+        if line.startswith("@Xsan"):
+            out.append(("profile/Xsan/colorfilters", line.split("@")[2]))
+    return out
+
+
+@pytest.mark.parametrize("where,dfilter", _doc_filters())
+def test_documented_filter_compiles(tshark, where, dfilter):
+    """Each filter the docs recommend is valid on this Wireshark version
+    (4.4 dropped the "~=" operator that 4.0 still took, for instance)."""
+    proc = tshark.run("-Y", dfilter, "-c", "1", capture="story-1-join.pcapng", check=False)
+    assert proc.returncode == 0 and not proc.stderr.strip(), \
+        f"{where}: {dfilter!r} does not compile:\n{proc.stderr}"

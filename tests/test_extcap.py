@@ -50,6 +50,7 @@ def test_config():
     lines = run("--extcap-config", *IFACE).splitlines()
     args = {l.split("{call=")[1].split("}")[0]: l for l in lines if l.startswith("arg ")}
     assert set(args) == {"--story", "--speed", "--loop"}
+    assert "value {arg=0}{value=live-failover}" in "\n".join(lines)
     assert "{type=selector}" in args["--story"]
     assert "{type=double}" in args["--speed"]
     assert "{type=boolflag}" in args["--loop"]
@@ -61,15 +62,35 @@ def test_config():
 
 
 def _check_pcap(data, story):
-    magic, major, minor, _, _, snap, link = struct.unpack_from("<IHHiIII", data)
-    assert (magic, major, minor, link) == (0xA1B2C3D4, 2, 4, 1)
-    n, off = 0, 24
+    """The number of packets in a pcapng stream: one section, one Ethernet
+    interface, then Enhanced Packet Blocks."""
+    return len(_packets(data))
+
+
+def _packets(data):
+    """[(caplen, comment or None)] of a pcapng stream, checking its framing."""
+    btype, blen, magic = struct.unpack_from("<III", data)
+    assert (btype, magic) == (0x0A0D0D0A, 0x1A2B3C4D)
+    off, out = blen, []
+    btype, blen, link = struct.unpack_from("<IIH", data, off)
+    assert (btype, link) == (1, 1)
+    off += blen
     while off < len(data):
-        _, _, caplen, _ = struct.unpack_from("<IIII", data, off)
-        off += 16 + caplen
-        n += 1
+        btype, blen = struct.unpack_from("<II", data, off)
+        assert btype == 6 and blen >= 32 and off + blen <= len(data)
+        caplen = struct.unpack_from("<I", data, off + 20)[0]
+        comment, opt = None, off + 28 + caplen + (-caplen % 4)
+        while opt + 4 <= off + blen - 4:
+            code, olen = struct.unpack_from("<HH", data, opt)
+            if code == 0:
+                break
+            if code == 1:
+                comment = data[opt + 4:opt + 4 + olen].decode()
+            opt += 4 + olen + (-olen % 4)
+        out.append((caplen, comment))
+        off += blen
     assert off == len(data)
-    return n
+    return out
 
 
 def test_capture_to_file(tshark, tmp_path):
@@ -84,6 +105,10 @@ def test_capture_to_file(tshark, tmp_path):
     assert tshark.count(out, "xsan.opcode == 0x0403") == 1
     assert tshark.count(out, "xsan.status == 0x1004") == 1
     assert tshark.count(out, "xsan") == tshark.count("story-3-collide.pcapng", "xsan")
+    # the stories' packet comments come along
+    assert [c for _, c in _packets(out.read_bytes())] == [p.comment for p in want]
+    assert tshark.count(out, "frame.comment") == tshark.count("story-3-collide.pcapng",
+                                                              "frame.comment") > 0
 
 
 def test_capture_through_fifo(tshark, tmp_path):
@@ -118,7 +143,7 @@ def test_reader_goes_away(tmp_path):
     proc = subprocess.Popen(capture_args(fifo, "story-4-failover", 1, "--loop"),
                             stderr=subprocess.PIPE, text=True)
     with open(fifo, "rb") as f:
-        assert f.read(24)[:4] == struct.pack("<I", 0xA1B2C3D4)
+        assert f.read(24)[:4] == struct.pack("<I", 0x0A0D0D0A)
     assert proc.wait(timeout=20) == 0
     assert "Traceback" not in proc.stderr.read()
 
@@ -151,3 +176,26 @@ def test_falls_back_to_committed_captures(tshark, tmp_path, story):
     subprocess.run([PY, str(lone / "xsan-sim"), "--capture", *IFACE, "--fifo", str(out),
                     "--story", story, "--speed", "100"], env=env, check=True, timeout=60)
     assert tshark.count(out, "xsan") == tshark.count(story + ".pcapng", "xsan")
+
+
+def test_live_failover(tshark, tmp_path):
+    """The live failover through the extcap: real sockets on loopback, no
+    capture privileges, packet comments on the stream; the plugin's failover
+    analysis is filled in. It ends by itself."""
+    out = tmp_path / "live.pcapng"
+    proc = subprocess.run(capture_args(out, "live-failover", 1), capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    pk = _packets(out.read_bytes())
+    comments = [c for _, c in pk if c]
+    assert any("VOTE_REJECTED" in c for c in comments), comments
+    assert any("NOT_ACTIVE" in c for c in comments), comments
+    rows = tshark.fields(out, ["xsan.failover.rounds", "xsan.failover.votes",
+                               "xsan.failover.rejections", "xsan.failover.alarm_in",
+                               "xsan.failover.duration"], "xsan.opcode == ACTIVATE")
+    assert len(rows) == 1, rows
+    r = rows[0]
+    assert r["xsan.failover.rounds"] == ["2"] and r["xsan.failover.rejections"] == ["1"]
+    assert r["xsan.failover.votes"] == ["6"] and r["xsan.failover.alarm_in"]
+    assert float(r["xsan.failover.duration"][0]) > 0
+    assert tshark.count(out, "xsan.status == NOT_ACTIVE") >= 1

@@ -40,3 +40,16 @@ def test_gui_screenshots(tmp_path):
         width, height, _bpp, _rows = tool.png_pixels(png)
         assert width >= 400 and height >= 300, (name, width, height)
         assert not tool.png_is_blank(png), f"{name}.png is blank"
+
+
+def test_menu_paths_exist():
+    """Every menu path the tutorial and teaching.md name opens its window in
+    the real GUI (Statistics > Xsan > Operations, Decode As, Expert
+    Information, Coloring Rules, ...)."""
+    proc = subprocess.run([str(TOOL), "--plugin", str(BUILD / "xsan.so"), "--check-menus"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = [l.split("\t") for l in proc.stdout.splitlines() if "\t" in l]
+    tool = _tool()
+    assert [l[1] for l in lines] == [m[0] for m in tool.MENUS]
+    assert all(l[0] == "ok" for l in lines), proc.stdout
