@@ -85,6 +85,10 @@ pristine_tarball() {
   # shellcheck disable=SC2034  # used by the callers
   TARBALL=$tarball
   mkdir -p "$COMPAT_CACHE"
+  # Several scripts share the tarball (each with chroots of its own): one
+  # makes it at a time, the others wait and reuse it.
+  exec 8>"$COMPAT_CACHE/$suite-minbase.lock"
+  flock -w 3600 8 || die "another script holds $COMPAT_CACHE/$suite-minbase.lock"
   if [ "${FRESH:-0}" = 1 ] || is_stale "$tarball"; then
     need_debootstrap
     tmp=$COMPAT_CACHE/.$suite-debootstrap
@@ -103,6 +107,7 @@ pristine_tarball() {
   else
     say "reusing $tarball (made $(date -r "$tarball" '+%F %R'))"
   fi
+  exec 8>&-
 }
 
 # Unpack a pristine tarball into DIR and make it usable for apt.
