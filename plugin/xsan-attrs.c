@@ -704,7 +704,9 @@ xsan_attrs_register(int proto)
             "Groups nested deeper than 4", EXPFILL } },
         { &ei_unknown_tag, { "xsan.expert.unknown_tag", PI_UNDECODED, PI_NOTE,
             "Unknown attribute tag", EXPFILL } },
-        { &ei_invalid_utf8, { "xsan.expert.invalid_utf8", PI_MALFORMED, PI_NOTE,
+        /* A note on the content, not a malformed message: _ws.malformed
+         * must not match (the model frames the string correctly). */
+        { &ei_invalid_utf8, { "xsan.expert.invalid_utf8", PI_PROTOCOL, PI_NOTE,
             "String is not valid UTF-8; shown with replacement characters", EXPFILL } },
         { &ei_embedded_nul, { "xsan.expert.embedded_nul", PI_MALFORMED, PI_NOTE,
             "String contains a NUL byte", EXPFILL } },
