@@ -116,6 +116,69 @@ typedef enum {
     FRAG_OK = 1, FRAG_TOO_MANY, FRAG_TOO_BIG, FRAG_REPEATED, FRAG_GAP
 } frag_verdict_t;
 
+/* The pieces of one message share direction (addresses and ports), xid and
+ * opcode: two messages with one xid and different opcodes are two
+ * reassemblies. The key of the reassembly table and of the open messages. */
+typedef struct piece_key {
+    address  src, dst;
+    uint32_t src_port, dst_port;
+    uint32_t xid;
+    uint16_t opcode;
+} piece_key_t;
+
+static guint
+piece_key_hash(gconstpointer k)
+{
+    const piece_key_t *key = (const piece_key_t *)k;
+    return key->xid ^ ((guint)key->opcode << 16) ^ key->src_port ^ (key->dst_port << 8);
+}
+
+static gboolean
+piece_key_equal(gconstpointer a, gconstpointer b)
+{
+    const piece_key_t *k1 = (const piece_key_t *)a, *k2 = (const piece_key_t *)b;
+    return k1->xid == k2->xid && k1->opcode == k2->opcode &&
+           k1->src_port == k2->src_port && k1->dst_port == k2->dst_port &&
+           addresses_equal(&k1->src, &k2->src) && addresses_equal(&k1->dst, &k2->dst);
+}
+
+/* data is the opcode (a uint16_t) given to fragment_add_seq_check(). */
+static void *
+piece_key_temporary(const packet_info *pinfo, const uint32_t id, const void *data)
+{
+    piece_key_t *key = g_new(piece_key_t, 1);
+    copy_address_shallow(&key->src, &pinfo->src);
+    copy_address_shallow(&key->dst, &pinfo->dst);
+    key->src_port = pinfo->srcport;
+    key->dst_port = pinfo->destport;
+    key->xid = id;
+    key->opcode = *(const uint16_t *)data;
+    return key;
+}
+
+static void *
+piece_key_persistent(const packet_info *pinfo, const uint32_t id, const void *data)
+{
+    piece_key_t *key = (piece_key_t *)piece_key_temporary(pinfo, id, data);
+    copy_address(&key->src, &pinfo->src);
+    copy_address(&key->dst, &pinfo->dst);
+    return key;
+}
+
+static void
+piece_key_free_persistent(void *ptr)
+{
+    piece_key_t *key = (piece_key_t *)ptr;
+    free_address(&key->src);
+    free_address(&key->dst);
+    g_free(key);
+}
+
+static const reassembly_table_functions piece_key_functions = {
+    piece_key_hash, piece_key_equal, piece_key_temporary, piece_key_persistent,
+    g_free, piece_key_free_persistent
+};
+
 /* The message number of this call within the frame. */
 static guint
 next_message_index(packet_info *pinfo)
@@ -308,7 +371,7 @@ add_fragment(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, cons
              fragment_head **head_out)
 {
     gboolean more = (msg->flags & XSAN_FLAG_MORE) != 0;
-    fragment_head *held = fragment_get(&xsan_reassembly_table, pinfo, msg->xid, NULL);
+    fragment_head *held = fragment_get(&xsan_reassembly_table, pinfo, msg->xid, &msg->opcode);
     guint pieces;
     guint32 bytes;
     gboolean repeated = fragments_held(held, msg->frag_index, &pieces, &bytes);
@@ -316,7 +379,7 @@ add_fragment(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, cons
     *head_out = NULL;
     if (msg->frag_index >= XSAN_MAX_FRAGMENTS || bytes + (guint32)body_len > XSAN_MAX_BODY) {
         if (held) {
-            tvbuff_t *done = fragment_delete(&xsan_reassembly_table, pinfo, msg->xid, NULL);
+            tvbuff_t *done = fragment_delete(&xsan_reassembly_table, pinfo, msg->xid, &msg->opcode);
             if (done)
                 tvb_free(done);
         }
@@ -324,7 +387,7 @@ add_fragment(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, cons
     }
     if (repeated)
         return FRAG_REPEATED;
-    *head_out = fragment_add_seq_check(&xsan_reassembly_table, tvb, body_off, pinfo, msg->xid, NULL,
+    *head_out = fragment_add_seq_check(&xsan_reassembly_table, tvb, body_off, pinfo, msg->xid, &msg->opcode,
                                        msg->frag_index, body_len, more);
     if (!more && !*head_out)
         return FRAG_GAP;    /* the last piece came, an earlier one is missing */
@@ -346,7 +409,8 @@ flag_fragment(packet_info *pinfo, proto_item *item, frag_verdict_t verdict, cons
         break;
     case FRAG_REPEATED:
         expert_add_info_format(pinfo, item, &ei_frag_repeated,
-                "Fragment index %u was already received for xid 0x%x", msg->frag_index, msg->xid);
+                "Fragment index %u was already received for %s xid 0x%x", msg->frag_index,
+                xsan_opcode_name(pinfo->pool, msg->opcode), msg->xid);
         break;
     case FRAG_GAP:
         expert_add_info_format(pinfo, item, &ei_frag_gap,
@@ -375,7 +439,7 @@ reassemble_piece(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, 
                                                                     proto_xsan, key));
         if (verdict == FRAG_OK || verdict == FRAG_GAP)
             head = fragment_add_seq_check(&xsan_reassembly_table, tvb, body_off, pinfo, msg->xid,
-                                          NULL, msg->frag_index, body_len,
+                                          &msg->opcode, msg->frag_index, body_len,
                                           (msg->flags & XSAN_FLAG_MORE) != 0);
     }
     flag_fragment(pinfo, frag_item, verdict, msg);
@@ -773,7 +837,7 @@ proto_register_xsan(void)
     xsan_state_register(proto_xsan, module);
     xsan_stats_register(proto_xsan);
 
-    reassembly_table_register(&xsan_reassembly_table, &addresses_ports_reassembly_table_functions);
+    reassembly_table_register(&xsan_reassembly_table, &piece_key_functions);
 
     xsan_tcp_handle = register_dissector("xsan.tcp", dissect_xsan_tcp, proto_xsan);
     xsan_udp_handle = register_dissector("xsan.udp", dissect_xsan_udp, proto_xsan);
