@@ -113,7 +113,7 @@ static xsan_bool pref_reassemble = TRUE;
 /* What the first pass decided about a fragment piece; later passes reuse it
  * so that expert info is the same in every pass. */
 typedef enum {
-    FRAG_OK = 1, FRAG_TOO_MANY, FRAG_TOO_BIG, FRAG_REPEATED, FRAG_GAP
+    FRAG_OK = 1, FRAG_TOO_MANY, FRAG_TOO_BIG, FRAG_REPEATED
 } frag_verdict_t;
 
 /* The pieces of one message share direction (addresses and ports), xid and
@@ -178,6 +178,29 @@ static const reassembly_table_functions piece_key_functions = {
     piece_key_hash, piece_key_equal, piece_key_temporary, piece_key_persistent,
     g_free, piece_key_free_persistent
 };
+
+/* One fragmented message as the first pass saw it. Whether a gap never
+ * fills is known only once the whole capture has been read: later passes
+ * flag a message still incomplete here, on the frame of its latest piece. */
+typedef struct piece_msg {
+    fragment_head *head;        /* the joined message, once complete */
+    uint64_t       seen;        /* frag_index bits of the pieces held */
+    int            last_index;  /* frag_index of the last piece; -1 until it comes */
+    uint16_t       flags;       /* of its pieces, but 'more' */
+    uint32_t       latest_frame;    /* frame and message number of the latest piece */
+    unsigned       latest_msg;
+    bool           dropped;     /* past a limit, flagged there: no gap verdict */
+} piece_msg_t;
+
+/* What the first pass recorded about one piece. */
+typedef struct piece_info {
+    frag_verdict_t verdict;
+    piece_msg_t   *msg;         /* NULL when the piece was not added */
+    bool           completes;   /* this piece joined the message */
+} piece_info_t;
+
+/* Messages with pieces held, by piece_key_t (first pass only). */
+static wmem_map_t *open_messages;
 
 /* The message number of this call within the frame. */
 static guint
@@ -364,40 +387,118 @@ fragments_held(fragment_head *head, guint32 index, guint *pieces, guint32 *bytes
     return repeated;
 }
 
+/* The open message of this piece's key, created on its first piece. */
+static piece_msg_t *
+open_message(packet_info *pinfo, const xsan_msg_t *msg, bool create)
+{
+    piece_key_t *key = (piece_key_t *)piece_key_temporary(pinfo, msg->xid, &msg->opcode);
+    piece_msg_t *pm = (piece_msg_t *)wmem_map_lookup(open_messages, key);
+    if (!pm && create) {
+        piece_key_t *kept = wmem_new(wmem_file_scope(), piece_key_t);
+        *kept = *key;
+        copy_address_wmem(wmem_file_scope(), &kept->src, &pinfo->src);
+        copy_address_wmem(wmem_file_scope(), &kept->dst, &pinfo->dst);
+        pm = wmem_new0(wmem_file_scope(), piece_msg_t);
+        pm->last_index = -1;
+        pm->flags = msg->flags & ~XSAN_FLAG_MORE;
+        wmem_map_insert(open_messages, kept, pm);
+    }
+    g_free(key);
+    return pm;
+}
+
+static void
+close_message(packet_info *pinfo, const xsan_msg_t *msg)
+{
+    piece_key_t *key = (piece_key_t *)piece_key_temporary(pinfo, msg->xid, &msg->opcode);
+    wmem_map_remove(open_messages, key);
+    g_free(key);
+}
+
 /* First pass: add a piece within the spec's limits (64 pieces, 1 MiB
  * joined), dropping a reassembly that breaks them so nothing is held for it. */
-static frag_verdict_t
-add_fragment(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, const xsan_msg_t *msg,
-             fragment_head **head_out)
+static piece_info_t *
+add_fragment(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, const xsan_msg_t *msg)
 {
-    gboolean more = (msg->flags & XSAN_FLAG_MORE) != 0;
+    bool more = (msg->flags & XSAN_FLAG_MORE) != 0;
+    piece_info_t *info = wmem_new0(wmem_file_scope(), piece_info_t);
+
+    info->verdict = FRAG_OK;
+    info->msg = open_message(pinfo, msg, false);
+    /* Every piece of a message carries the same flags but 'more': a piece
+     * whose flags differ (a copy sent again with 'retry') begins another
+     * message, and the one held is left incomplete. */
+    if (info->msg && info->msg->flags != (msg->flags & ~XSAN_FLAG_MORE)) {
+        tvbuff_t *done = fragment_delete(&xsan_reassembly_table, pinfo, msg->xid, &msg->opcode);
+        if (done)
+            tvb_free(done);
+        close_message(pinfo, msg);
+        info->msg = NULL;
+    }
+
     fragment_head *held = fragment_get(&xsan_reassembly_table, pinfo, msg->xid, &msg->opcode);
     guint pieces;
     guint32 bytes;
-    gboolean repeated = fragments_held(held, msg->frag_index, &pieces, &bytes);
-
-    *head_out = NULL;
+    bool repeated = fragments_held(held, msg->frag_index, &pieces, &bytes);
     if (msg->frag_index >= XSAN_MAX_FRAGMENTS || bytes + (guint32)body_len > XSAN_MAX_BODY) {
         if (held) {
             tvbuff_t *done = fragment_delete(&xsan_reassembly_table, pinfo, msg->xid, &msg->opcode);
             if (done)
                 tvb_free(done);
         }
-        return msg->frag_index >= XSAN_MAX_FRAGMENTS ? FRAG_TOO_MANY : FRAG_TOO_BIG;
+        if (info->msg) {
+            info->msg->dropped = true;
+            close_message(pinfo, msg);
+        }
+        info->verdict = msg->frag_index >= XSAN_MAX_FRAGMENTS ? FRAG_TOO_MANY : FRAG_TOO_BIG;
+        return info;
     }
-    if (repeated)
-        return FRAG_REPEATED;
-    *head_out = fragment_add_seq_check(&xsan_reassembly_table, tvb, body_off, pinfo, msg->xid, &msg->opcode,
-                                       msg->frag_index, body_len, more);
-    if (!more && !*head_out)
-        return FRAG_GAP;    /* the last piece came, an earlier one is missing */
-    return FRAG_OK;
+    if (!info->msg)
+        info->msg = open_message(pinfo, msg, true);
+    info->msg->latest_frame = pinfo->num;
+    info->msg->latest_msg = msg->index;
+    if (repeated) {
+        info->verdict = FRAG_REPEATED;
+        return info;
+    }
+    info->msg->seen |= UINT64_C(1) << msg->frag_index;
+    if (!more)
+        info->msg->last_index = msg->frag_index;
+    fragment_head *head = fragment_add_seq_check(&xsan_reassembly_table, tvb, body_off, pinfo,
+                                                 msg->xid, &msg->opcode, msg->frag_index,
+                                                 body_len, more);
+    if (head) {
+        info->msg->head = head;
+        info->completes = true;
+        close_message(pinfo, msg);
+    }
+    return info;
+}
+
+/* "pieces 1, 3 and the last": what a message that never completed lacks. */
+static const char *
+missing_pieces(wmem_allocator_t *pool, const piece_msg_t *pm)
+{
+    wmem_strbuf_t *buf = wmem_strbuf_new(pool, "");
+    int top = pm->last_index;
+    unsigned n = 0;
+    if (top < 0)
+        while (top + 1 < XSAN_MAX_FRAGMENTS && (pm->seen >> (top + 1)))
+            top++;
+    for (int i = 0; i < top; i++) {
+        if (pm->seen & (UINT64_C(1) << i))
+            continue;
+        wmem_strbuf_append_printf(buf, "%s%d", n++ ? ", " : "piece ", i);
+    }
+    if (pm->last_index < 0)
+        wmem_strbuf_append(buf, n ? " and the last piece" : "the last piece");
+    return wmem_strbuf_get_str(buf);
 }
 
 static void
-flag_fragment(packet_info *pinfo, proto_item *item, frag_verdict_t verdict, const xsan_msg_t *msg)
+flag_fragment(packet_info *pinfo, proto_item *item, const piece_info_t *info, const xsan_msg_t *msg)
 {
-    switch (verdict) {
+    switch (info->verdict) {
     case FRAG_TOO_MANY:
         expert_add_info_format(pinfo, item, &ei_frag_too_many,
                 "Fragment index %u is past the limit of %d pieces; the reassembly is dropped",
@@ -412,37 +513,46 @@ flag_fragment(packet_info *pinfo, proto_item *item, frag_verdict_t verdict, cons
                 "Fragment index %u was already received for %s xid 0x%x", msg->frag_index,
                 xsan_opcode_name(pinfo->pool, msg->opcode), msg->xid);
         break;
-    case FRAG_GAP:
-        expert_add_info_format(pinfo, item, &ei_frag_gap,
-                "Last piece of xid 0x%x arrived but earlier pieces are missing", msg->xid);
-        break;
     case FRAG_OK:
         break;
     }
+    /* A gap is a gap only once nothing can fill it: from the second pass on,
+     * on the latest piece of a message the capture never completed. */
+    const piece_msg_t *pm = info->msg;
+    if (PINFO_FD_VISITED(pinfo) && pm && !pm->head && !pm->dropped &&
+        pm->latest_frame == pinfo->num && pm->latest_msg == msg->index)
+        expert_add_info_format(pinfo, item, &ei_frag_gap,
+                "%s xid 0x%x never completed in this capture: %s never came",
+                xsan_opcode_name(pinfo->pool, msg->opcode), msg->xid, missing_pieces(pinfo->pool, pm));
 }
 
 /* A piece of a fragmented message. Returns the joined body in the frame
- * of the last piece, or NULL. */
+ * of the piece that completes it, or NULL. */
 static tvbuff_t *
 reassemble_piece(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, proto_tree *xtree,
                  proto_item *frag_item, const xsan_msg_t *msg)
 {
     guint32 key = msg->index;
-    frag_verdict_t verdict;
-    fragment_head *head = NULL;
+    piece_info_t *info;
 
     if (!PINFO_FD_VISITED(pinfo)) {
-        verdict = add_fragment(tvb, body_off, body_len, pinfo, msg, &head);
-        p_add_proto_data(wmem_file_scope(), pinfo, proto_xsan, key, GUINT_TO_POINTER(verdict));
+        info = add_fragment(tvb, body_off, body_len, pinfo, msg);
+        p_add_proto_data(wmem_file_scope(), pinfo, proto_xsan, key, info);
     } else {
-        verdict = (frag_verdict_t)GPOINTER_TO_UINT(p_get_proto_data(wmem_file_scope(), pinfo,
-                                                                    proto_xsan, key));
-        if (verdict == FRAG_OK || verdict == FRAG_GAP)
-            head = fragment_add_seq_check(&xsan_reassembly_table, tvb, body_off, pinfo, msg->xid,
-                                          &msg->opcode, msg->frag_index, body_len,
-                                          (msg->flags & XSAN_FLAG_MORE) != 0);
+        info = (piece_info_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_xsan, key);
+        if (!info)
+            return NULL;
     }
-    flag_fragment(pinfo, frag_item, verdict, msg);
+    flag_fragment(pinfo, frag_item, info, msg);
+    fragment_head *head = info->msg ? info->msg->head : NULL;
+    if (!head)
+        return NULL;
+    if (!info->completes) {
+        /* An earlier piece, maybe in the very frame that completes it. */
+        proto_item *in = proto_tree_add_uint(xtree, hf_reassembled_in, tvb, 0, 0, head->reassembled_in);
+        proto_item_set_generated(in);
+        return NULL;
+    }
     return process_reassembled_data(tvb, body_off, pinfo, "Reassembled Xsan body", head,
                                     &xsan_frag_items, NULL, xtree);
 }
@@ -838,6 +948,8 @@ proto_register_xsan(void)
     xsan_stats_register(proto_xsan);
 
     reassembly_table_register(&xsan_reassembly_table, &piece_key_functions);
+    open_messages = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), piece_key_hash,
+                                           piece_key_equal);
 
     xsan_tcp_handle = register_dissector("xsan.tcp", dissect_xsan_tcp, proto_xsan);
     xsan_udp_handle = register_dissector("xsan.udp", dissect_xsan_udp, proto_xsan);
