@@ -734,26 +734,6 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gboolean ov
     return have;
 }
 
-static guint
-get_xsan_pdu_len(packet_info *pinfo _U_, tvbuff_t *tvb, int offset, void *data _U_)
-{
-    guint8 hdr_len = xsan_tvb_get_u8(tvb, offset + XSAN_OFF_HDR_LEN);
-    guint32 body_len = tvb_get_ntohl(tvb, offset + XSAN_OFF_BODY_LEN);
-
-    /* Not a message, or framing we must not trust: never wait for more
-     * data, take the rest of the segment as one undecoded piece. */
-    if (tvb_get_ntohl(tvb, offset) != XSAN_MAGIC || hdr_len < XSAN_HDR_LEN || body_len > XSAN_MAX_BODY)
-        return tvb_reported_length_remaining(tvb, offset);
-    return hdr_len + body_len;
-}
-
-static int
-dissect_xsan_pdu(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
-{
-    dissect_message(tvb, pinfo, tree, TRUE);
-    return tvb_captured_length(tvb);
-}
-
 /* Whether the stream at offset could be the start of a message, judging by
  * the magic bytes that are there. */
 static gboolean
@@ -764,15 +744,46 @@ could_start_message(tvbuff_t *tvb, int offset)
     return n > 0 && tvb_memeql(tvb, offset, magic, n) == 0;
 }
 
+static guint
+get_xsan_pdu_len(packet_info *pinfo, tvbuff_t *tvb, int offset, void *data _U_)
+{
+    int remaining = tvb_captured_length_remaining(tvb, offset);
+
+    /* Bytes that do not start with the magic: one undecoded piece up to
+     * where a message could start, shown now and never held. */
+    if (!could_start_message(tvb, offset)) {
+        int end = offset + 1;
+        while (end < offset + remaining && !could_start_message(tvb, end))
+            end++;
+        return end - offset;
+    }
+    /* The start of a header at the end of a segment: wait for the rest. */
+    if (remaining < XSAN_HDR_LEN)
+        return pref_desegment && pinfo->can_desegment ? 0 : (guint)remaining;
+
+    guint8 hdr_len = xsan_tvb_get_u8(tvb, offset + XSAN_OFF_HDR_LEN);
+    guint32 body_len = tvb_get_ntohl(tvb, offset + XSAN_OFF_BODY_LEN);
+
+    /* Framing we must not trust: never wait for more data, take the rest
+     * of the segment as one piece. */
+    if (tvb_get_ntohl(tvb, offset) != XSAN_MAGIC || hdr_len < XSAN_HDR_LEN || body_len > XSAN_MAX_BODY)
+        return remaining;
+    return hdr_len + body_len;
+}
+
+static int
+dissect_xsan_pdu(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    dissect_message(tvb, pinfo, tree, TRUE);
+    return tvb_captured_length(tvb);
+}
+
 static int
 dissect_xsan_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "Xsan");
-    if (!could_start_message(tvb, 0)) {
-        /* Mid-stream bytes (desegmentation off) or another protocol. */
-        return dissect_undecoded(tvb, pinfo, tree, 0, next_message_index(pinfo));
-    }
-    tcp_dissect_pdus(tvb, pinfo, tree, pref_desegment, XSAN_HDR_LEN, get_xsan_pdu_len,
+    /* A fixed length of 1: get_xsan_pdu_len() decides what to wait for. */
+    tcp_dissect_pdus(tvb, pinfo, tree, pref_desegment, 1, get_xsan_pdu_len,
                      dissect_xsan_pdu, data);
     return tvb_captured_length(tvb);
 }

@@ -561,6 +561,22 @@ decode_group(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_at
         proto_item_set_text(attr_item, "%s (%u attributes)", def->name, w->body->n_attrs - before);
 }
 
+/* The group bit says the value is a sequence of attributes, whatever the
+ * tag: its members are decoded too, under the raw value, with the depth
+ * limit of any group. They feed neither the Info column nor the analysis. */
+static void
+decode_unknown_group(walker_t *w, proto_tree *tree, proto_item *attr_item, uint16_t tag,
+                     int offset, int len, int depth)
+{
+    if (depth > XSAN_MAX_DEPTH) {
+        NOTE(w, NOTE_TOO_DEEP, attr_item, "Group 0x%04x nested %d deep; at most %d allowed",
+             tag, depth, XSAN_MAX_DEPTH);
+        w->body->malformed = TRUE;
+        return;
+    }
+    walk(w, tree, offset, offset + len, depth, wmem_new0(w->pinfo->pool, xsan_scope_t));
+}
+
 static void
 walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t *scope)
 {
@@ -631,6 +647,8 @@ walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t
             proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, len, ENC_NA);
             NOTE(w, NOTE_UNKNOWN_TAG, attr_item,
                     "Unknown attribute tag 0x%04x (%d bytes), shown raw", tag, len);
+            if (tag & XSAN_TAG_GROUP_BIT)
+                decode_unknown_group(w, attr_tree, attr_item, tag, value_off, len, depth + 1);
         } else if (def->type == XSAN_T_GROUP) {
             if (depth + 1 > XSAN_MAX_DEPTH) {
                 proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, len, ENC_NA);
