@@ -117,8 +117,8 @@ typedef enum {
 } frag_verdict_t;
 
 /* The pieces of one message share direction (addresses and ports), xid and
- * opcode: two messages with one xid and different opcodes are two
- * reassemblies. The key of the reassembly table and of the open messages. */
+ * opcode: two messages with one xid and different opcodes are two messages.
+ * The key of the messages whose pieces are held. */
 typedef struct piece_key {
     address  src, dst;
     uint32_t src_port, dst_port;
@@ -142,47 +142,24 @@ piece_key_equal(gconstpointer a, gconstpointer b)
            addresses_equal(&k1->src, &k2->src) && addresses_equal(&k1->dst, &k2->dst);
 }
 
-/* data is the opcode (a uint16_t) given to fragment_add_seq_check(). */
-static void *
-piece_key_temporary(const packet_info *pinfo, const uint32_t id, const void *data)
+/* The key of this piece, pointing at pinfo's addresses. */
+static void
+piece_key_set(piece_key_t *key, const packet_info *pinfo, const xsan_msg_t *msg)
 {
-    piece_key_t *key = g_new(piece_key_t, 1);
     copy_address_shallow(&key->src, &pinfo->src);
     copy_address_shallow(&key->dst, &pinfo->dst);
     key->src_port = pinfo->srcport;
     key->dst_port = pinfo->destport;
-    key->xid = id;
-    key->opcode = *(const uint16_t *)data;
-    return key;
+    key->xid = msg->xid;
+    key->opcode = msg->opcode;
 }
-
-static void *
-piece_key_persistent(const packet_info *pinfo, const uint32_t id, const void *data)
-{
-    piece_key_t *key = (piece_key_t *)piece_key_temporary(pinfo, id, data);
-    copy_address(&key->src, &pinfo->src);
-    copy_address(&key->dst, &pinfo->dst);
-    return key;
-}
-
-static void
-piece_key_free_persistent(void *ptr)
-{
-    piece_key_t *key = (piece_key_t *)ptr;
-    free_address(&key->src);
-    free_address(&key->dst);
-    g_free(key);
-}
-
-static const reassembly_table_functions piece_key_functions = {
-    piece_key_hash, piece_key_equal, piece_key_temporary, piece_key_persistent,
-    g_free, piece_key_free_persistent
-};
 
 /* One fragmented message as the first pass saw it. Whether a gap never
  * fills is known only once the whole capture has been read: later passes
  * flag a message still incomplete here, on the frame of its latest piece. */
 typedef struct piece_msg {
+    uint32_t       id;          /* its reassembly id: one per message, so that the
+                                 * reassembled table's (frame, id) never collides */
     fragment_head *head;        /* the joined message, once complete */
     uint64_t       seen;        /* frag_index bits of the pieces held */
     int            last_index;  /* frag_index of the last piece; -1 until it comes */
@@ -391,28 +368,36 @@ fragments_held(fragment_head *head, guint32 index, guint *pieces, guint32 *bytes
 static piece_msg_t *
 open_message(packet_info *pinfo, const xsan_msg_t *msg, bool create)
 {
-    piece_key_t *key = (piece_key_t *)piece_key_temporary(pinfo, msg->xid, &msg->opcode);
-    piece_msg_t *pm = (piece_msg_t *)wmem_map_lookup(open_messages, key);
+    static uint32_t last_id;
+    piece_key_t key;
+    piece_key_set(&key, pinfo, msg);
+    piece_msg_t *pm = (piece_msg_t *)wmem_map_lookup(open_messages, &key);
     if (!pm && create) {
         piece_key_t *kept = wmem_new(wmem_file_scope(), piece_key_t);
-        *kept = *key;
+        *kept = key;
         copy_address_wmem(wmem_file_scope(), &kept->src, &pinfo->src);
         copy_address_wmem(wmem_file_scope(), &kept->dst, &pinfo->dst);
         pm = wmem_new0(wmem_file_scope(), piece_msg_t);
+        pm->id = ++last_id;
         pm->last_index = -1;
         pm->flags = msg->flags & ~XSAN_FLAG_MORE;
         wmem_map_insert(open_messages, kept, pm);
     }
-    g_free(key);
     return pm;
 }
 
+/* The message no longer takes pieces; drop_held: forget what it holds. */
 static void
-close_message(packet_info *pinfo, const xsan_msg_t *msg)
+close_message(packet_info *pinfo, const xsan_msg_t *msg, piece_msg_t *pm, bool drop_held)
 {
-    piece_key_t *key = (piece_key_t *)piece_key_temporary(pinfo, msg->xid, &msg->opcode);
-    wmem_map_remove(open_messages, key);
-    g_free(key);
+    piece_key_t key;
+    piece_key_set(&key, pinfo, msg);
+    wmem_map_remove(open_messages, &key);
+    if (drop_held) {
+        tvbuff_t *done = fragment_delete(&xsan_reassembly_table, pinfo, pm->id, NULL);
+        if (done)
+            tvb_free(done);
+    }
 }
 
 /* First pass: add a piece within the spec's limits (64 pieces, 1 MiB
@@ -422,55 +407,48 @@ add_fragment(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, cons
 {
     bool more = (msg->flags & XSAN_FLAG_MORE) != 0;
     piece_info_t *info = wmem_new0(wmem_file_scope(), piece_info_t);
+    piece_msg_t *pm = open_message(pinfo, msg, false);
 
     info->verdict = FRAG_OK;
-    info->msg = open_message(pinfo, msg, false);
     /* Every piece of a message carries the same flags but 'more': a piece
      * whose flags differ (a copy sent again with 'retry') begins another
      * message, and the one held is left incomplete. */
-    if (info->msg && info->msg->flags != (msg->flags & ~XSAN_FLAG_MORE)) {
-        tvbuff_t *done = fragment_delete(&xsan_reassembly_table, pinfo, msg->xid, &msg->opcode);
-        if (done)
-            tvb_free(done);
-        close_message(pinfo, msg);
-        info->msg = NULL;
+    if (pm && pm->flags != (msg->flags & ~XSAN_FLAG_MORE)) {
+        close_message(pinfo, msg, pm, true);
+        pm = NULL;
     }
 
-    fragment_head *held = fragment_get(&xsan_reassembly_table, pinfo, msg->xid, &msg->opcode);
+    fragment_head *held = pm ? fragment_get(&xsan_reassembly_table, pinfo, pm->id, NULL) : NULL;
     guint pieces;
     guint32 bytes;
     bool repeated = fragments_held(held, msg->frag_index, &pieces, &bytes);
     if (msg->frag_index >= XSAN_MAX_FRAGMENTS || bytes + (guint32)body_len > XSAN_MAX_BODY) {
-        if (held) {
-            tvbuff_t *done = fragment_delete(&xsan_reassembly_table, pinfo, msg->xid, &msg->opcode);
-            if (done)
-                tvb_free(done);
+        if (pm) {
+            pm->dropped = true;
+            close_message(pinfo, msg, pm, true);
         }
-        if (info->msg) {
-            info->msg->dropped = true;
-            close_message(pinfo, msg);
-        }
+        info->msg = pm;
         info->verdict = msg->frag_index >= XSAN_MAX_FRAGMENTS ? FRAG_TOO_MANY : FRAG_TOO_BIG;
         return info;
     }
-    if (!info->msg)
-        info->msg = open_message(pinfo, msg, true);
-    info->msg->latest_frame = pinfo->num;
-    info->msg->latest_msg = msg->index;
+    if (!pm)
+        pm = open_message(pinfo, msg, true);
+    info->msg = pm;
+    pm->latest_frame = pinfo->num;
+    pm->latest_msg = msg->index;
     if (repeated) {
         info->verdict = FRAG_REPEATED;
         return info;
     }
-    info->msg->seen |= UINT64_C(1) << msg->frag_index;
+    pm->seen |= UINT64_C(1) << msg->frag_index;
     if (!more)
-        info->msg->last_index = msg->frag_index;
+        pm->last_index = msg->frag_index;
     fragment_head *head = fragment_add_seq_check(&xsan_reassembly_table, tvb, body_off, pinfo,
-                                                 msg->xid, &msg->opcode, msg->frag_index,
-                                                 body_len, more);
+                                                 pm->id, NULL, msg->frag_index, body_len, more);
     if (head) {
-        info->msg->head = head;
+        pm->head = head;
         info->completes = true;
-        close_message(pinfo, msg);
+        close_message(pinfo, msg, pm, false);
     }
     return info;
 }
@@ -958,7 +936,7 @@ proto_register_xsan(void)
     xsan_state_register(proto_xsan, module);
     xsan_stats_register(proto_xsan);
 
-    reassembly_table_register(&xsan_reassembly_table, &piece_key_functions);
+    reassembly_table_register(&xsan_reassembly_table, &addresses_ports_reassembly_table_functions);
     open_messages = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), piece_key_hash,
                                            piece_key_equal);
 
