@@ -439,13 +439,20 @@ class _Gen:
             k = r.randint(1, 8)
             batches.append(ops[:k])
             ops = ops[k:]
-        for batch in batches:
+        revoked = []    # token ids revoked: the client releases them in its next write
+        while batches or revoked:
+            batch = batches.pop(0) if batches else []
+            batch = [(Op.TOKEN_RELEASE, t) for t in revoked] + batch
+            revoked = []
             self.heartbeats()
             if self.t.corrupt and not first and r.random() < self.t.corrupt / 2:
                 self.tcp_junk(conn, r.choice("cs"))
             reqs, retries, resps, notes = [], [], [], {"c": [], "s": []}
             ops_of_xid = set()
             for op in batch:
+                token = None
+                if isinstance(op, tuple):
+                    op, token = op
                 if not (ops_of_xid and op not in ops_of_xid and r.random() < 0.15):
                     xid = (xid + 1) & 0xFFFFFFFF   # else: the same xid, another opcode
                     ops_of_xid = set()
@@ -455,20 +462,24 @@ class _Gen:
                     self.t.corrupt = 0.0        # the heuristic needs a sound first message
                 if op in NOTIFY:
                     side = "s" if op == Op.TOKEN_REVOKE else r.choice("cs")
-                    notes[side].append(self.whole(op, xid, self.v.attrs(REQ[op]), True,
-                                                  notify=True, session=session))
+                    attrs = self.v.attrs(REQ[op])
+                    notes[side].append(self.whole(op, xid, attrs, True, notify=True, session=session))
+                    if op == Op.TOKEN_REVOKE:
+                        revoked.append(attrs[0].value)   # a revoked token must be released
                     self.t.corrupt = saved
                     continue
-                attrs = self.v.attrs(REQ[op])
+                attrs = self.v.attrs(REQ[op]) if token is None else [A(Tag.TOKEN_ID, token)]
                 req = self.whole(op, xid, attrs, True, session=session)
                 reqs.append(req)
                 if r.random() < 0.08:
                     retry = self.whole(op, xid, attrs, True, retry=True, session=session)
                     retry.retry_of = req
                     retries.append(retry)
-                ok = r.random() < 0.85 or op in (Op.HELLO, Op.MOUNT)
+                ok = r.random() < 0.85 or op in (Op.HELLO, Op.MOUNT) or token is not None
                 status = Status.OK if ok else r.choice(ERRORS)
                 rattrs = self.v.attrs(RESP.get(op, "")) if ok else [A(Tag.ERROR_TEXT, self.v.text(1, 40))]
+                if op == Op.HELLO:
+                    rattrs[1] = A(Tag.LEASE_SECS, r.randint(30, 600))   # releases come in time
                 if op == Op.MOUNT and ok:
                     session = r.getrandbits(32) | 1
                 resp = self.whole(op, xid, rattrs, True, response=True, status=status, session=session)
