@@ -112,8 +112,71 @@ static xsan_bool pref_reassemble = true;
 /* What the first pass decided about a fragment piece; later passes reuse it
  * so that expert info is the same in every pass. */
 typedef enum {
-    FRAG_OK = 1, FRAG_TOO_MANY, FRAG_TOO_BIG, FRAG_REPEATED, FRAG_GAP
+    FRAG_OK = 1, FRAG_TOO_MANY, FRAG_TOO_BIG, FRAG_REPEATED
 } frag_verdict_t;
+
+/* The pieces of one message share direction (addresses and ports), xid and
+ * opcode: two messages with one xid and different opcodes are two messages.
+ * The key of the messages whose pieces are held. */
+typedef struct piece_key {
+    address  src, dst;
+    uint32_t src_port, dst_port;
+    uint32_t xid;
+    uint16_t opcode;
+} piece_key_t;
+
+static unsigned
+piece_key_hash(const void *k)
+{
+    const piece_key_t *key = (const piece_key_t *)k;
+    return key->xid ^ ((unsigned)key->opcode << 16) ^ key->src_port ^ (key->dst_port << 8);
+}
+
+static xsan_glib_bool
+piece_key_equal(const void *a, const void *b)
+{
+    const piece_key_t *k1 = (const piece_key_t *)a, *k2 = (const piece_key_t *)b;
+    return k1->xid == k2->xid && k1->opcode == k2->opcode &&
+           k1->src_port == k2->src_port && k1->dst_port == k2->dst_port &&
+           addresses_equal(&k1->src, &k2->src) && addresses_equal(&k1->dst, &k2->dst);
+}
+
+/* The key of this piece, pointing at pinfo's addresses. */
+static void
+piece_key_set(piece_key_t *key, const packet_info *pinfo, const xsan_msg_t *msg)
+{
+    copy_address_shallow(&key->src, &pinfo->src);
+    copy_address_shallow(&key->dst, &pinfo->dst);
+    key->src_port = pinfo->srcport;
+    key->dst_port = pinfo->destport;
+    key->xid = msg->xid;
+    key->opcode = msg->opcode;
+}
+
+/* One fragmented message as the first pass saw it. Whether a gap never
+ * fills is known only once the whole capture has been read: later passes
+ * flag a message still incomplete here, on the frame of its latest piece. */
+typedef struct piece_msg {
+    uint32_t       id;          /* its reassembly id: one per message, so that the
+                                 * reassembled table's (frame, id) never collides */
+    fragment_head *head;        /* the joined message, once complete */
+    uint64_t       seen;        /* frag_index bits of the pieces held */
+    int            last_index;  /* frag_index of the last piece; -1 until it comes */
+    uint16_t       flags;       /* of its pieces, but 'more' */
+    uint32_t       latest_frame;    /* frame and message number of the latest piece */
+    unsigned       latest_msg;
+    bool           dropped;     /* past a limit, flagged there: no gap verdict */
+} piece_msg_t;
+
+/* What the first pass recorded about one piece. */
+typedef struct piece_info {
+    frag_verdict_t verdict;
+    piece_msg_t   *msg;         /* NULL when the piece was not added */
+    bool           completes;   /* this piece joined the message */
+} piece_info_t;
+
+/* Messages with pieces held, by piece_key_t (first pass only). */
+static wmem_map_t *open_messages;
 
 /* The message number of this call within the frame. */
 static unsigned
@@ -298,40 +361,119 @@ fragments_held(fragment_head *head, uint32_t frag_index, unsigned *pieces, uint3
     return repeated;
 }
 
+/* The open message of this piece's key, created on its first piece. */
+static piece_msg_t *
+open_message(packet_info *pinfo, const xsan_msg_t *msg, bool create)
+{
+    static uint32_t last_id;
+    piece_key_t key;
+    piece_key_set(&key, pinfo, msg);
+    piece_msg_t *pm = (piece_msg_t *)wmem_map_lookup(open_messages, &key);
+    if (!pm && create) {
+        piece_key_t *kept = wmem_new(wmem_file_scope(), piece_key_t);
+        *kept = key;
+        copy_address_wmem(wmem_file_scope(), &kept->src, &pinfo->src);
+        copy_address_wmem(wmem_file_scope(), &kept->dst, &pinfo->dst);
+        pm = wmem_new0(wmem_file_scope(), piece_msg_t);
+        pm->id = ++last_id;
+        pm->last_index = -1;
+        pm->flags = msg->flags & ~XSAN_FLAG_MORE;
+        wmem_map_insert(open_messages, kept, pm);
+    }
+    return pm;
+}
+
+/* The message no longer takes pieces; drop_held: forget what it holds. */
+static void
+close_message(packet_info *pinfo, const xsan_msg_t *msg, piece_msg_t *pm, bool drop_held)
+{
+    piece_key_t key;
+    piece_key_set(&key, pinfo, msg);
+    wmem_map_remove(open_messages, &key);
+    if (drop_held) {
+        tvbuff_t *done = fragment_delete(&xsan_reassembly_table, pinfo, pm->id, NULL);
+        if (done)
+            tvb_free(done);
+    }
+}
+
 /* First pass: add a piece within the spec's limits (64 pieces, 1 MiB
  * joined), dropping a reassembly that breaks them so nothing is held for it. */
-static frag_verdict_t
-add_fragment(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, const xsan_msg_t *msg,
-             fragment_head **head_out)
+static piece_info_t *
+add_fragment(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, const xsan_msg_t *msg)
 {
     bool more = (msg->flags & XSAN_FLAG_MORE) != 0;
-    fragment_head *held = fragment_get(&xsan_reassembly_table, pinfo, msg->xid, NULL);
+    piece_info_t *info = wmem_new0(wmem_file_scope(), piece_info_t);
+    piece_msg_t *pm = open_message(pinfo, msg, false);
+
+    info->verdict = FRAG_OK;
+    /* Every piece of a message carries the same flags but 'more': a piece
+     * whose flags differ (a copy sent again with 'retry') begins another
+     * message, and the one held is left incomplete. */
+    if (pm && pm->flags != (msg->flags & ~XSAN_FLAG_MORE)) {
+        close_message(pinfo, msg, pm, true);
+        pm = NULL;
+    }
+
+    fragment_head *held = pm ? fragment_get(&xsan_reassembly_table, pinfo, pm->id, NULL) : NULL;
     unsigned pieces;
     uint32_t bytes;
     bool repeated = fragments_held(held, msg->frag_index, &pieces, &bytes);
-
-    *head_out = NULL;
     if (msg->frag_index >= XSAN_MAX_FRAGMENTS || bytes + (uint32_t)body_len > XSAN_MAX_BODY) {
-        if (held) {
-            tvbuff_t *done = fragment_delete(&xsan_reassembly_table, pinfo, msg->xid, NULL);
-            if (done)
-                tvb_free(done);
+        if (pm) {
+            pm->dropped = true;
+            close_message(pinfo, msg, pm, true);
         }
-        return msg->frag_index >= XSAN_MAX_FRAGMENTS ? FRAG_TOO_MANY : FRAG_TOO_BIG;
+        info->msg = pm;
+        info->verdict = msg->frag_index >= XSAN_MAX_FRAGMENTS ? FRAG_TOO_MANY : FRAG_TOO_BIG;
+        return info;
     }
-    if (repeated)
-        return FRAG_REPEATED;
-    *head_out = fragment_add_seq_check(&xsan_reassembly_table, tvb, body_off, pinfo, msg->xid, NULL,
-                                       msg->frag_index, body_len, more);
-    if (!more && !*head_out)
-        return FRAG_GAP;    /* the last piece came, an earlier one is missing */
-    return FRAG_OK;
+    if (!pm)
+        pm = open_message(pinfo, msg, true);
+    info->msg = pm;
+    pm->latest_frame = pinfo->num;
+    pm->latest_msg = msg->msg_index;
+    if (repeated) {
+        info->verdict = FRAG_REPEATED;
+        return info;
+    }
+    pm->seen |= UINT64_C(1) << msg->frag_index;
+    if (!more)
+        pm->last_index = msg->frag_index;
+    fragment_head *head = fragment_add_seq_check(&xsan_reassembly_table, tvb, body_off, pinfo,
+                                                 pm->id, NULL, msg->frag_index, body_len, more);
+    if (head) {
+        pm->head = head;
+        info->completes = true;
+        close_message(pinfo, msg, pm, false);
+    }
+    return info;
+}
+
+/* "pieces 1, 3 and the last": what a message that never completed lacks. */
+static const char *
+missing_pieces(wmem_allocator_t *pool, const piece_msg_t *pm)
+{
+    wmem_strbuf_t *buf = wmem_strbuf_new(pool, "");
+    int top = pm->last_index;
+    unsigned n = 0;
+    if (top < 0)
+        while (top + 1 < XSAN_MAX_FRAGMENTS && (pm->seen >> (top + 1)))
+            top++;
+    for (int i = 0; i < top; i++) {
+        if (pm->seen & (UINT64_C(1) << i))
+            continue;
+        wmem_strbuf_append_printf(buf, "%s%d", n++ ? ", " : "piece ", i);
+    }
+    if (pm->last_index < 0)
+        wmem_strbuf_append(buf, n ? " and the last piece" : "the last piece");
+    return wmem_strbuf_get_str(buf);
 }
 
 static void
-flag_fragment(packet_info *pinfo, proto_item *item, frag_verdict_t verdict, const xsan_msg_t *msg)
+flag_fragment(packet_info *pinfo, proto_item *item, const piece_info_t *info, const xsan_msg_t *msg)
 {
-    switch (verdict) {
+    switch (info->verdict) {
     case FRAG_TOO_MANY:
         expert_add_info_format(pinfo, item, &ei_frag_too_many,
                 "Fragment index %u is past the limit of %d pieces; the reassembly is dropped",
@@ -343,39 +485,49 @@ flag_fragment(packet_info *pinfo, proto_item *item, frag_verdict_t verdict, cons
         break;
     case FRAG_REPEATED:
         expert_add_info_format(pinfo, item, &ei_frag_repeated,
-                "Fragment index %u was already received for xid 0x%x", msg->frag_index, msg->xid);
-        break;
-    case FRAG_GAP:
-        expert_add_info_format(pinfo, item, &ei_frag_gap,
-                "Last piece of xid 0x%x arrived but earlier pieces are missing", msg->xid);
+                "Fragment index %u was already received for %s xid 0x%x", msg->frag_index,
+                xsan_opcode_name(pinfo->pool, msg->opcode), msg->xid);
         break;
     case FRAG_OK:
         break;
     }
+    /* A gap is a gap only once nothing can fill it: from the second pass on,
+     * on the latest piece of a message the capture never completed. */
+    const piece_msg_t *pm = info->msg;
+    if (PINFO_FD_VISITED(pinfo) && pm && !pm->head && !pm->dropped &&
+        pm->latest_frame == pinfo->num && pm->latest_msg == msg->msg_index)
+        expert_add_info_format(pinfo, item, &ei_frag_gap,
+                "%s xid 0x%x never completed in this capture: %s never came",
+                xsan_opcode_name(pinfo->pool, msg->opcode), msg->xid, missing_pieces(pinfo->pool, pm));
 }
 
 /* A piece of a fragmented message. Returns the joined body in the frame
- * of the last piece, or NULL. */
+ * of the piece that completes it, or NULL. */
 static tvbuff_t *
 reassemble_piece(tvbuff_t *tvb, int body_off, int body_len, packet_info *pinfo, proto_tree *xtree,
                  proto_item *frag_item, const xsan_msg_t *msg)
 {
     uint32_t key = msg->msg_index;
-    frag_verdict_t verdict;
-    fragment_head *head = NULL;
+    piece_info_t *info;
 
     if (!PINFO_FD_VISITED(pinfo)) {
-        verdict = add_fragment(tvb, body_off, body_len, pinfo, msg, &head);
-        p_add_proto_data(wmem_file_scope(), pinfo, proto_xsan, key, GUINT_TO_POINTER(verdict));
+        info = add_fragment(tvb, body_off, body_len, pinfo, msg);
+        p_add_proto_data(wmem_file_scope(), pinfo, proto_xsan, key, info);
     } else {
-        verdict = (frag_verdict_t)GPOINTER_TO_UINT(p_get_proto_data(wmem_file_scope(), pinfo,
-                                                                    proto_xsan, key));
-        if (verdict == FRAG_OK || verdict == FRAG_GAP)
-            head = fragment_add_seq_check(&xsan_reassembly_table, tvb, body_off, pinfo, msg->xid,
-                                          NULL, msg->frag_index, body_len,
-                                          (msg->flags & XSAN_FLAG_MORE) != 0);
+        info = (piece_info_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_xsan, key);
+        if (!info)
+            return NULL;
     }
-    flag_fragment(pinfo, frag_item, verdict, msg);
+    flag_fragment(pinfo, frag_item, info, msg);
+    fragment_head *head = info->msg ? info->msg->head : NULL;
+    if (!head)
+        return NULL;
+    if (!info->completes) {
+        /* An earlier piece, maybe in the very frame that completes it. */
+        proto_item *in = proto_tree_add_uint(xtree, hf_reassembled_in, tvb, 0, 0, head->reassembled_in);
+        proto_item_set_generated(in);
+        return NULL;
+    }
     return process_reassembled_data(tvb, body_off, pinfo, "Reassembled Xsan body", head,
                                     &xsan_frag_items, NULL, xtree);
 }
@@ -560,26 +712,6 @@ dissect_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, bool over_t
     return have;
 }
 
-static unsigned
-get_xsan_pdu_len(packet_info *pinfo _U_, tvbuff_t *tvb, int offset, void *data _U_)
-{
-    uint8_t hdr_len = xsan_tvb_get_u8(tvb, offset + XSAN_OFF_HDR_LEN);
-    uint32_t body_len = tvb_get_ntohl(tvb, offset + XSAN_OFF_BODY_LEN);
-
-    /* Not a message, or framing we must not trust: never wait for more
-     * data, take the rest of the segment as one undecoded piece. */
-    if (tvb_get_ntohl(tvb, offset) != XSAN_MAGIC || hdr_len < XSAN_HDR_LEN || body_len > XSAN_MAX_BODY)
-        return tvb_reported_length_remaining(tvb, offset);
-    return hdr_len + body_len;
-}
-
-static int
-dissect_xsan_pdu(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
-{
-    dissect_message(tvb, pinfo, tree, true);
-    return tvb_captured_length(tvb);
-}
-
 /* Whether the stream at offset could be the start of a message, judging by
  * the magic bytes that are there. */
 static bool
@@ -590,15 +722,46 @@ could_start_message(tvbuff_t *tvb, int offset)
     return n > 0 && tvb_memeql(tvb, offset, magic, n) == 0;
 }
 
+static unsigned
+get_xsan_pdu_len(packet_info *pinfo, tvbuff_t *tvb, int offset, void *data _U_)
+{
+    int remaining = tvb_captured_length_remaining(tvb, offset);
+
+    /* Bytes that do not start with the magic: one undecoded piece up to
+     * where a message could start, shown now and never held. */
+    if (!could_start_message(tvb, offset)) {
+        int end = offset + 1;
+        while (end < offset + remaining && !could_start_message(tvb, end))
+            end++;
+        return end - offset;
+    }
+    /* The start of a header at the end of a segment: wait for the rest. */
+    if (remaining < XSAN_HDR_LEN)
+        return pref_desegment && pinfo->can_desegment ? 0 : (unsigned)remaining;
+
+    uint8_t hdr_len = xsan_tvb_get_u8(tvb, offset + XSAN_OFF_HDR_LEN);
+    uint32_t body_len = tvb_get_ntohl(tvb, offset + XSAN_OFF_BODY_LEN);
+
+    /* Framing we must not trust: never wait for more data, take the rest
+     * of the segment as one piece. */
+    if (tvb_get_ntohl(tvb, offset) != XSAN_MAGIC || hdr_len < XSAN_HDR_LEN || body_len > XSAN_MAX_BODY)
+        return remaining;
+    return hdr_len + body_len;
+}
+
+static int
+dissect_xsan_pdu(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    dissect_message(tvb, pinfo, tree, true);
+    return tvb_captured_length(tvb);
+}
+
 static int
 dissect_xsan_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "Xsan");
-    if (!could_start_message(tvb, 0)) {
-        /* Mid-stream bytes (desegmentation off) or another protocol. */
-        return dissect_undecoded(tvb, pinfo, tree, 0, next_message_index(pinfo));
-    }
-    tcp_dissect_pdus(tvb, pinfo, tree, pref_desegment, XSAN_HDR_LEN, get_xsan_pdu_len,
+    /* A fixed length of 1: get_xsan_pdu_len() decides what to wait for. */
+    tcp_dissect_pdus(tvb, pinfo, tree, pref_desegment, 1, get_xsan_pdu_len,
                      dissect_xsan_pdu, data);
     return tvb_captured_length(tvb);
 }
@@ -776,6 +939,8 @@ proto_register_xsan(void)
     xsan_stats_register(proto_xsan);
 
     reassembly_table_register(&xsan_reassembly_table, &addresses_ports_reassembly_table_functions);
+    open_messages = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), piece_key_hash,
+                                           piece_key_equal);
 
     xsan_tcp_handle = register_dissector("xsan.tcp", dissect_xsan_tcp, proto_xsan);
     xsan_udp_handle = register_dissector("xsan.udp", dissect_xsan_udp, proto_xsan);

@@ -422,6 +422,27 @@ utf8_valid_with_nuls(const uint8_t *p, int len)
     return true;
 }
 
+/* The whole string with each NUL shown as \0 (and so each backslash as
+ * \\, to tell the two apart): a NUL is a valid character, and the C string
+ * of tvb_get_string_enc() would stop at the first one. */
+static const char *
+string_with_visible_nuls(wmem_allocator_t *pool, tvbuff_t *tvb, const uint8_t *raw, int offset, int len)
+{
+    wmem_strbuf_t *buf = wmem_strbuf_new(pool, "");
+    int start = 0;
+    for (int i = 0; i <= len; i++) {
+        if (i < len && raw[i] != '\0' && raw[i] != '\\')
+            continue;
+        if (i > start)
+            wmem_strbuf_append(buf, (const char *)tvb_get_string_enc(pool, tvb, offset + start,
+                                                                      i - start, ENC_UTF_8));
+        if (i < len)
+            wmem_strbuf_append(buf, raw[i] ? "\\\\" : "\\0");
+        start = i + 1;
+    }
+    return wmem_strbuf_get_str(buf);
+}
+
 /* Attributes decoded per message, nested ones included: enough for a
  * 16,000-entry READDIR, while a 1 MiB body of empty attributes (262,144)
  * would put ~1.3 million items in the tree, past Wireshark's limit, at
@@ -465,6 +486,7 @@ decode_value(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_at
     tvbuff_t *tvb = w->tvb;
     wmem_allocator_t *pool = w->pinfo->pool;
     xsan_value_t v = { 0, NULL, NULL, offset, len };
+    bool has_nul = false;
 
     switch (def->type) {
     case XSAN_T_U8:  case XSAN_T_BOOL: v.u = xsan_tvb_get_u8(tvb, offset); break;
@@ -476,9 +498,11 @@ decode_value(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_at
         break;
     case XSAN_T_STRING: {
         const uint8_t *raw = (const uint8_t *)tvb_memdup(pool, tvb, offset, len);
-        v.s = (const char *)tvb_get_string_enc(pool, tvb, offset, len, ENC_UTF_8);
-        if (len > 0 && memchr(raw, '\0', len))
-            NOTE(w, NOTE_EMBEDDED_NUL, attr_item, "String contains a NUL byte");
+        has_nul = len > 0 && memchr(raw, '\0', len) != NULL;
+        v.s = has_nul ? string_with_visible_nuls(pool, tvb, raw, offset, len)
+                      : (const char *)tvb_get_string_enc(pool, tvb, offset, len, ENC_UTF_8);
+        if (has_nul)
+            NOTE(w, NOTE_EMBEDDED_NUL, attr_item, "String contains a NUL byte, shown as \\0");
         if (!utf8_valid_with_nuls(raw, len))
             NOTE(w, NOTE_INVALID_UTF8, attr_item,
                  "String is not valid UTF-8; shown with replacement characters");
@@ -495,6 +519,8 @@ decode_value(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_at
             proto_tree_add_bitmask(tree, tvb, offset, def->hf, def->ett, def->bits, ENC_BIG_ENDIAN);
         else if (def->type == XSAN_T_TIME)
             proto_tree_add_item(tree, def->hf, tvb, offset, len, ENC_TIME_NSECS | ENC_BIG_ENDIAN);
+        else if (has_nul)
+            proto_tree_add_string(tree, def->hf, tvb, offset, len, v.s);
         else if (def->type == XSAN_T_STRING)
             proto_tree_add_item(tree, def->hf, tvb, offset, len, ENC_UTF_8);
         else
@@ -524,6 +550,22 @@ decode_group(walker_t *w, proto_tree *tree, proto_item *attr_item, const xsan_at
     }
     if (w->labels)
         proto_item_set_text(attr_item, "%s (%u attributes)", def->name, w->body->n_attrs - before);
+}
+
+/* The group bit says the value is a sequence of attributes, whatever the
+ * tag: its members are decoded too, under the raw value, with the depth
+ * limit of any group. They feed neither the Info column nor the analysis. */
+static void
+decode_unknown_group(walker_t *w, proto_tree *tree, proto_item *attr_item, uint16_t tag,
+                     int offset, int len, int depth)
+{
+    if (depth > XSAN_MAX_DEPTH) {
+        NOTE(w, NOTE_TOO_DEEP, attr_item, "Group 0x%04x nested %d deep; at most %d allowed",
+             tag, depth, XSAN_MAX_DEPTH);
+        w->body->malformed = true;
+        return;
+    }
+    walk(w, tree, offset, offset + len, depth, wmem_new0(w->pinfo->pool, xsan_scope_t));
 }
 
 static void
@@ -599,6 +641,8 @@ walk(walker_t *w, proto_tree *tree, int offset, int end, int depth, xsan_scope_t
             proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, len, ENC_NA);
             NOTE(w, NOTE_UNKNOWN_TAG, attr_item,
                     "Unknown attribute tag 0x%04x (%d bytes), shown raw", tag, len);
+            if (tag & XSAN_TAG_GROUP_BIT)
+                decode_unknown_group(w, attr_tree, attr_item, tag, value_off, len, depth + 1);
         } else if (def->type == XSAN_T_GROUP) {
             if (depth + 1 > XSAN_MAX_DEPTH) {
                 proto_tree_add_item(attr_tree, hf_attr_value, tvb, value_off, len, ENC_NA);
@@ -698,10 +742,12 @@ xsan_attrs_register(int proto)
             "Groups nested deeper than 4", EXPFILL } },
         { &ei_unknown_tag, { "xsan.expert.unknown_tag", PI_UNDECODED, PI_NOTE,
             "Unknown attribute tag", EXPFILL } },
-        { &ei_invalid_utf8, { "xsan.expert.invalid_utf8", PI_MALFORMED, PI_NOTE,
+        /* A note on the content, not a malformed message: _ws.malformed
+         * must not match (the model frames the string correctly). */
+        { &ei_invalid_utf8, { "xsan.expert.invalid_utf8", PI_PROTOCOL, PI_NOTE,
             "String is not valid UTF-8; shown with replacement characters", EXPFILL } },
-        { &ei_embedded_nul, { "xsan.expert.embedded_nul", PI_MALFORMED, PI_NOTE,
-            "String contains a NUL byte", EXPFILL } },
+        { &ei_embedded_nul, { "xsan.expert.embedded_nul", PI_PROTOCOL, PI_NOTE,
+            "String contains a NUL byte, shown as \\0", EXPFILL } },
         { &ei_too_many_attrs, { "xsan.expert.too_many_attrs", PI_UNDECODED, PI_WARN,
             "More attributes than the decoder shows; the rest is not decoded", EXPFILL } },
     };

@@ -23,6 +23,10 @@ typedef bool xsan_bool;
 typedef gboolean xsan_bool;
 #endif
 
+/* GLib's own callbacks (GEqualFunc for wmem maps) return gboolean on every
+ * version. */
+typedef gboolean xsan_glib_bool;
+
 /* 4.4 renamed the 8/16/32-bit tvb getters and deprecated the old names. */
 #if XSAN_WS_AT_LEAST(4, 4)
 #define xsan_tvb_get_u8(tvb, off)  tvb_get_uint8((tvb), (off))

@@ -194,15 +194,21 @@ class TcpConn:
             e.deadline = self.cap.now + DELAYED_ACK_US
 
     def send(self, side, data, comment=None, retransmit=None, rto_ms=200, lost=False,
-             retransmit_comment=None):
+             retransmit_comment=None, cuts=None):
         """Write data from side; cut at the MSS. comment goes on the first
         segment (or pass a list, one per segment). retransmit=i sends segment
         i again after rto_ms. lost=True: the first copy never reached the
         peer (seen at a tap on the sender's side), so the peer acknowledges
-        nothing before the copy; only for the last segment. Returns the
-        frame numbers of the segments."""
+        nothing before the copy; only for the last segment. cuts: the byte
+        offsets where segments end instead (each segment at most the MSS).
+        Returns the frame numbers of the segments."""
         me, peer = self.end[side], self._peer(side)
-        pieces = [data[i:i + self.mss] for i in range(0, len(data), self.mss)] or [b""]
+        if cuts is not None:
+            bounds = [0] + sorted(set(c for c in cuts if 0 < c < len(data))) + [len(data)]
+            pieces = [data[a:b] for a, b in zip(bounds, bounds[1:])]
+            assert all(len(p) <= self.mss for p in pieces), "a cut segment is over the MSS"
+        else:
+            pieces = [data[i:i + self.mss] for i in range(0, len(data), self.mss)] or [b""]
         comments = comment if isinstance(comment, list) else [comment]
         assert not lost or retransmit == len(pieces) - 1, "lost: last segment only"
         frames, seqs = [], []
