@@ -661,7 +661,7 @@ xsan_state_info_append(wmem_strbuf_t *buf, packet_info *pinfo, const xsan_msg_t 
 }
 
 void
-xsan_state_register(int proto, module_t *prefs)
+xsan_state_register(int proto, module_t *module)
 {
     static hf_register_info hf[] = {
         { &hf_request_in, { "Request in", "xsan.request_in", FT_FRAMENUM, BASE_NONE,
@@ -704,12 +704,12 @@ xsan_state_register(int proto, module_t *prefs)
     xsan_tokens_register(proto);
     xsan_failover_register(proto);
 
-    prefs_register_bool_preference(prefs, "analyze_names",
+    prefs_register_bool_preference(module, "analyze_names",
             "Track file names (inode to path)",
             "Learn inode names from LOOKUP, CREATE, READDIR and RENAME and show each message's"
             " path (xsan.path). Costs memory per file name seen.",
             &pref_names);
-    prefs_register_bool_preference(prefs, "analyze_tokens",
+    prefs_register_bool_preference(module, "analyze_tokens",
             "Track tokens and byte-range locks",
             "Follow each token from grant to revoke and release, and flag coherency violations,"
             " late releases and lock conflicts. Costs memory per live token.",

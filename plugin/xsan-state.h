@@ -12,7 +12,7 @@
 #include <epan/prefs.h>
 
 /* Fields, expert info and the analysis preferences (on the xsan module). */
-void xsan_state_register(int proto, module_t *prefs);
+void xsan_state_register(int proto, module_t *module);
 
 /* Analyse one complete message (called in every pass); adds generated
  * fields and expert info under msg->tree and queues the tap record. */
