@@ -110,9 +110,8 @@ def test_survives(tshark, capture, two_pass):
 def test_every_case_commented(tshark):
     for capture, keys in CASES.items():
         labels = X.capture(capture).labels
-        rows = tshark.fields(capture, ["frame.number", "frame.comment"], dfilter="frame.comment")
         # the comment is on the message's first segment, the label on its last
-        comments = {c: int(r["frame.number"][0]) for r in rows for c in r["frame.comment"]}
+        comments = X.comment_frames(tshark, capture)
         for key, text in keys.items():
             assert comments.get("hostile: " + text, 1 << 30) <= labels[key], (capture, key)
 

@@ -91,8 +91,7 @@ def test_every_case_checked():
 def test_every_case_commented(tshark):
     for capture, keys in CASES.items():
         labels = X.capture(capture).labels
-        rows = tshark.fields(capture, ["frame.number", "frame.comment"], dfilter="frame.comment")
-        comments = {c: int(r["frame.number"][0]) for r in rows for c in r["frame.comment"]}
+        comments = X.comment_frames(tshark, capture)
         for key, text in keys.items():
             assert comments.get(text) == labels[key], (capture, key)
 

@@ -178,3 +178,13 @@ def check_all_frames(tshark, name, fields, extra=()):
         for f, want, got in compare_frame(row, expected.get(frame, []), fields):
             problems.append(f"frame {frame} {f}: expected {want}, got {got}")
     assert not problems, "\n".join(problems[:40])
+
+
+def comment_frames(tshark, name):
+    """Packet comment text -> the first frame that carries it."""
+    rows = tshark.fields(name, ["frame.number", "frame.comment"], dfilter="frame.comment")
+    frames = {}
+    for r in rows:
+        for c in r["frame.comment"]:
+            frames.setdefault(c, int(r["frame.number"][0]))
+    return frames
