@@ -25,7 +25,7 @@ import uuid
 from collections import Counter
 
 from . import wire
-from .randtraffic import CORRUPTIONS, JUNK_EXPERT
+from .randtraffic import CORRUPTIONS, ERROR_NOT_RESPONSE, JUNK_EXPERT, expert_for
 from .wire import Flag, Tag
 
 HEADER = ["xsan.opcode", "xsan.xid", "xsan.session", "xsan.frag_index", "xsan.body_len",
@@ -36,7 +36,7 @@ FLAGS = {"xsan.flags.response": Flag.RESPONSE, "xsan.flags.error": Flag.ERROR,
          "xsan.flags.retry": Flag.RETRY}
 TAGS = [wire.field(t) for t in Tag if wire.TAG_TYPE[t] != "group"]
 LINKS = ["xsan.request_in", "xsan.response_in", "xsan.retransmission_of"]
-EXPERTS = sorted(set(CORRUPTIONS.values()) | {JUNK_EXPERT})
+EXPERTS = sorted(set(CORRUPTIONS.values()) | {ERROR_NOT_RESPONSE, JUNK_EXPERT})
 FIELDS = ["frame.number"] + HEADER + ["xsan.attr.tag", "xsan.attr.len"] + TAGS + LINKS + EXPERTS
 BAD = "_ws.malformed || _ws.expert.severity >= 0x00600000"
 
@@ -215,7 +215,7 @@ def _check_damage(traffic, rows, two_pass):
             continue
         if wh.corruption == "frag_gap" and not two_pass:
             continue    # known only once the whole capture is read
-        expert = CORRUPTIONS[wh.corruption]
+        expert = expert_for(wh)
         row = rows.get(wh.flag_frame, {})
         if not row.get(expert):
             out.append(f"{tag} frame {wh.flag_frame}: {wh.corruption} of {wire.Op(wh.msg.opcode).name if wh.msg.opcode in wire.Op._value2member_map_ else hex(wh.msg.opcode)} xid {wh.msg.xid:#x} lacks {expert}")

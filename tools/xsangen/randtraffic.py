@@ -80,7 +80,7 @@ CORRUPTIONS = {
     "bad_version": "xsan.expert.bad_version",
     "unknown_opcode": "xsan.expert.unknown_opcode",
     "reserved_flags": "xsan.expert.reserved_flags",
-    "flags_contradict": "xsan.expert.flags_contradict",
+    "flags_contradict": "xsan.expert.response_and_notify",     # a request: error_not_response
     "error_flag_mismatch": "xsan.expert.error_flag_mismatch",
     "no_status": "xsan.expert.no_status",
     "unknown_tag": "xsan.expert.unknown_tag",
@@ -94,6 +94,18 @@ CORRUPTIONS = {
     "frag_repeated": "xsan.expert.frag_repeated",
     "frag_gap": "xsan.expert.frag_gap",
 }
+# flags_contradict is a response with the notify flag or a request with the
+# error flag: one expert entry each
+ERROR_NOT_RESPONSE = "xsan.expert.error_not_response"
+
+
+def expert_for(whole):
+    """The expert field that must flag this whole's corruption."""
+    if whole.corruption == "flags_contradict" and not whole.msg.flags & Flag.RESPONSE:
+        return ERROR_NOT_RESPONSE
+    return CORRUPTIONS[whole.corruption]
+
+
 JUNK_EXPERT = "xsan.expert.not_a_message"   # bytes that are not a message (Traffic.junk)
 RESPONSE_ONLY = {"error_flag_mismatch", "no_status"}
 HEADER_KINDS = {"hdr_len_short", "body_too_long", "truncated"}
